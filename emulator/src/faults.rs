@@ -1,0 +1,78 @@
+//! Faults a test can switch on: throttled or failing calls, dropped uploads, short URL lifetimes.
+//!
+//! Operation names are the wire names: Cognito and CloudWatch Logs targets without their prefix
+//! (`CreateUserImportJob`, `GetLogEvents`) and S3 operations as s3s names them (`GetObject`).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// What an injected fault does to a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// TooManyRequestsException (Cognito), ThrottlingException (Logs), SlowDown (S3).
+    Throttle,
+    /// InternalErrorException (Cognito), ServiceUnavailableException (Logs), InternalError (S3).
+    Fail,
+}
+
+#[derive(Default)]
+struct State {
+    pending: HashMap<String, Vec<Fault>>,
+    dropped_uploads: u32,
+    url_lifetime: Option<Duration>,
+}
+
+/// The fault switchboard shared by every part of the emulator.
+#[derive(Default)]
+pub struct Faults {
+    state: Mutex<State>,
+}
+
+impl Faults {
+    /// The next `times` calls of `operation` answer with `fault`.
+    pub fn inject(&self, operation: &str, fault: Fault, times: u32) {
+        let mut state = self.state.lock().unwrap();
+        let queue = state.pending.entry(operation.to_owned()).or_default();
+        queue.extend(std::iter::repeat_n(fault, times as usize));
+    }
+
+    /// Takes the fault waiting for this call of `operation`, if any.
+    pub fn take(&self, operation: &str) -> Option<Fault> {
+        let mut state = self.state.lock().unwrap();
+        let queue = state.pending.get_mut(operation)?;
+        if queue.is_empty() {
+            return None;
+        }
+        Some(queue.remove(0))
+    }
+
+    /// The next `times` uploads to a pre-signed URL lose their connection part-way.
+    pub fn drop_uploads(&self, times: u32) {
+        self.state.lock().unwrap().dropped_uploads += times;
+    }
+
+    pub(crate) fn take_dropped_upload(&self) -> bool {
+        let mut state = self.state.lock().unwrap();
+        if state.dropped_uploads == 0 {
+            return false;
+        }
+        state.dropped_uploads -= 1;
+        true
+    }
+
+    /// Pre-signed URLs of jobs created from now on stay valid for `lifetime` instead of the real
+    /// 899 seconds; `None` restores the real lifetime.
+    pub fn set_url_lifetime(&self, lifetime: Option<Duration>) {
+        self.state.lock().unwrap().url_lifetime = lifetime;
+    }
+
+    pub(crate) fn url_lifetime(&self) -> Option<Duration> {
+        self.state.lock().unwrap().url_lifetime
+    }
+
+    /// Clears every pending fault.
+    pub fn clear(&self) {
+        *self.state.lock().unwrap() = State::default();
+    }
+}

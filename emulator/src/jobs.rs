@@ -1,0 +1,219 @@
+//! Starting and running user import jobs by Cognito's documented rules.
+//!
+//! A started job walks Pending → InProgress → Succeeded or Failed, one observable step at a time
+//! (`EmulatorConfig::job_step` apart); StopUserImportJob turns it Stopping, and the runner ends it
+//! Stopped at the next row. Rows are read by `import`, users created in the pool, and one log line
+//! written per row in Cognito's format.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use serde_json::json;
+use tracing::{info, warn};
+
+use crate::Shared;
+use crate::assumptions;
+use crate::cognito::{self, JobStatus, messages};
+use crate::import::{ImportFile, Row};
+use crate::json::{ApiError, ApiResult};
+
+/// StartUserImportJob: checks the job can start, marks it Pending and runs it in the background.
+pub fn start(shared: &Arc<Shared>, pool_id: &str, job_id: &str) -> ApiResult {
+    let uploaded = shared.import_object_path(pool_id, job_id).is_file();
+    let mut state = shared.cognito.lock().unwrap();
+    let pool = state.pool(pool_id)?;
+    let auto_verifies = pool.auto_verified.iter().any(|a| a == "email" || a == "phone_number");
+    let job = state
+        .jobs
+        .get_mut(job_id)
+        .filter(|j| j.pool_id == pool_id)
+        .ok_or_else(|| ApiError::not_found(format!("Import job {job_id} does not exist.")))?;
+    cognito::expire_if_due(job, shared.config.job_expiry);
+    if job.status != JobStatus::Created {
+        return Err(ApiError::invalid(format!(
+            "Import job {job_id} is {} and cannot be started; only a Created job can.",
+            job.status.as_str()
+        )));
+    }
+    if !uploaded {
+        return Err(ApiError::new(
+            "PreconditionNotMetException",
+            format!("No csv file was uploaded for {job_id}"),
+        ));
+    }
+    if !auto_verifies {
+        return Err(ApiError::new(
+            assumptions::NO_AUTO_VERIFY_ERROR,
+            "The user pool must auto-verify email or phone_number before users can be imported.",
+        ));
+    }
+    if let Some(active) = state.jobs.values().find(|j| j.status.is_active()) {
+        let active = active.id.clone();
+        return Err(ApiError::new(
+            assumptions::SECOND_ACTIVE_JOB_ERROR,
+            format!("Another import job ({active}) is already in progress in this account; one may run at a time."),
+        ));
+    }
+    let job = state.jobs.get_mut(job_id).expect("found above");
+    job.status = JobStatus::Pending;
+    job.started = Some(SystemTime::now());
+    let out = json!({ "UserImportJob": job.to_json() });
+    drop(state);
+
+    let shared = Arc::clone(shared);
+    let (pool_id, job_id) = (pool_id.to_owned(), job_id.to_owned());
+    tokio::spawn(async move { run(shared, pool_id, job_id).await });
+    Ok(out)
+}
+
+/// What a row did to the pool.
+enum Outcome {
+    Succeeded,
+    Skipped,
+    Failed(String),
+}
+
+async fn run(shared: Arc<Shared>, pool_id: String, job_id: String) {
+    let step = shared.config.job_step;
+    tokio::time::sleep(step).await;
+    if stopped(&shared, &job_id) || !set_status(&shared, &job_id, JobStatus::InProgress) {
+        return;
+    }
+    let (log_group, stream, schema) = {
+        let state = shared.cognito.lock().unwrap();
+        let (Some(pool), Some(job)) = (state.pools.get(&pool_id), state.jobs.get(&job_id)) else {
+            return;
+        };
+        (
+            pool.log_group(),
+            format!("{}/{}", job.id, job.name),
+            pool.import_schema(shared.config.require_full_header),
+        )
+    };
+    shared.logs.lock().unwrap().create_stream(&log_group, &stream);
+    tokio::time::sleep(step).await;
+
+    let bytes = match tokio::fs::read(shared.import_object_path(&pool_id, &job_id)).await {
+        Ok(b) => b,
+        Err(e) => {
+            warn!(job_id, error = %e, "uploaded file unreadable");
+            end(&shared, &job_id, JobStatus::Failed, "The CSV file could not be read.");
+            return;
+        }
+    };
+    let file = match ImportFile::open(&bytes, &schema) {
+        Ok(f) => f,
+        Err(e) => {
+            if assumptions::FILE_ERROR_IS_JOB_FAILURE {
+                end(&shared, &job_id, JobStatus::Failed, &e.to_string());
+            }
+            return;
+        }
+    };
+
+    let row_delay = shared.config.row_delay;
+    for row in file.rows() {
+        if stopped(&shared, &job_id) {
+            return;
+        }
+        let (line, outcome) = apply(&shared, &pool_id, row);
+        let message = match &outcome {
+            Outcome::Succeeded => format!("[SUCCEEDED] Line Number {line} - The import succeeded."),
+            Outcome::Skipped => format!("[SKIPPED] Line Number {line} - The user already exists."),
+            Outcome::Failed(reason) => format!("[FAILED] Line Number {line} - {reason}"),
+        };
+        shared.logs.lock().unwrap().append(&log_group, &stream, message);
+        {
+            let mut state = shared.cognito.lock().unwrap();
+            let Some(job) = state.jobs.get_mut(&job_id) else { return };
+            match outcome {
+                Outcome::Succeeded => job.imported += 1,
+                Outcome::Skipped => job.skipped += 1,
+                Outcome::Failed(_) => job.failed += 1,
+            }
+        }
+        if !row_delay.is_zero() {
+            tokio::time::sleep(row_delay).await;
+        }
+    }
+    if stopped(&shared, &job_id) {
+        return;
+    }
+    tokio::time::sleep(step).await;
+    let verdict = {
+        let state = shared.cognito.lock().unwrap();
+        let Some(job) = state.jobs.get(&job_id) else { return };
+        let rows = job.imported + job.skipped + job.failed;
+        let bad = (job.skipped + job.failed) as f64;
+        if assumptions::THRESHOLD_APPLIED_AFTER_ALL_ROWS && rows > 0 && bad > rows as f64 * shared.config.failed_ratio {
+            (JobStatus::Failed, messages::TOO_MANY_FAILED)
+        } else {
+            (JobStatus::Succeeded, messages::SUCCEEDED)
+        }
+    };
+    end(&shared, &job_id, verdict.0, verdict.1);
+}
+
+/// Applies one row to the pool: a new user is created RESET_REQUIRED, an existing one skipped.
+fn apply(shared: &Shared, pool_id: &str, row: Row) -> (u64, Outcome) {
+    match row {
+        Row::Invalid { line, reason } => (line, Outcome::Failed(reason)),
+        Row::Valid(user) => {
+            let mut state = shared.cognito.lock().unwrap();
+            let Some(pool) = state.pools.get_mut(pool_id) else {
+                return (user.line, Outcome::Failed("The user pool no longer exists.".into()));
+            };
+            if pool.users.contains_key(&user.username) {
+                return (user.line, Outcome::Skipped);
+            }
+            let line = user.line;
+            match cognito::new_user(
+                pool,
+                &user.username,
+                user.attributes,
+                "RESET_REQUIRED",
+                user.mfa_enabled,
+            ) {
+                Ok(_) => (line, Outcome::Succeeded),
+                Err(e) => (line, Outcome::Failed(e.message)),
+            }
+        }
+    }
+}
+
+/// True when an operator stopped the job; the job is then ended Stopped.
+fn stopped(shared: &Shared, job_id: &str) -> bool {
+    let mut state = shared.cognito.lock().unwrap();
+    match state.jobs.get_mut(job_id) {
+        Some(job) if job.status == JobStatus::Stopping => {
+            cognito::finish(job, JobStatus::Stopped, messages::STOPPED);
+            info!(job_id, "import job stopped");
+            true
+        }
+        Some(_) => false,
+        None => true,
+    }
+}
+
+fn set_status(shared: &Shared, job_id: &str, status: JobStatus) -> bool {
+    let mut state = shared.cognito.lock().unwrap();
+    let Some(job) = state.jobs.get_mut(job_id) else {
+        return false;
+    };
+    job.status = status;
+    true
+}
+
+fn end(shared: &Shared, job_id: &str, status: JobStatus, message: &str) {
+    let mut state = shared.cognito.lock().unwrap();
+    if let Some(job) = state.jobs.get_mut(job_id) {
+        cognito::finish(job, status, message);
+        info!(
+            job_id,
+            status = status.as_str(),
+            imported = job.imported,
+            failed = job.failed,
+            "import job ended"
+        );
+    }
+}

@@ -1,0 +1,99 @@
+//! One endpoint for everything, routed by the request itself: a JSON call by its `X-Amz-Target`
+//! (Cognito or CloudWatch Logs), an upload to the import bucket through the upload checks, and
+//! all else to S3.
+
+use std::sync::Arc;
+
+use http::{Request, Response};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use s3s::Body;
+use s3s::service::S3Service;
+use time::OffsetDateTime;
+use tracing::debug;
+
+use crate::Shared;
+use crate::faults::Fault;
+use crate::json::{self, ApiError, Input};
+use crate::upload;
+
+const COGNITO_PREFIX: &str = "AWSCognitoIdentityProviderService.";
+const LOGS_PREFIX: &str = "Logs_20140328.";
+const MAX_JSON_BODY: usize = 1024 * 1024;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Routes one HTTP request. An `Err` makes hyper close the connection without an answer.
+pub async fn route(shared: Arc<Shared>, s3: S3Service, req: Request<Incoming>) -> Result<Response<Body>, BoxError> {
+    if let Some(target) = req
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+    {
+        let (parts, body) = req.into_parts();
+        let bytes = match Limited::new(body, MAX_JSON_BODY).collect().await {
+            Ok(b) => b.to_bytes(),
+            Err(_) => {
+                return Ok(json::respond(Err(ApiError::new(
+                    "SerializationException",
+                    "Request body too large",
+                ))));
+            }
+        };
+        return Ok(json::respond(json_call(&shared, &parts, &bytes, &target)));
+    }
+    let import_prefix = format!("/{}/", shared.import_bucket());
+    if req.method() == http::Method::PUT && req.uri().path().starts_with(&import_prefix) {
+        let (parts, body) = req.into_parts();
+        if let Some(refusal) = upload::precheck(&parts) {
+            return Ok(refusal);
+        }
+        if shared.faults.take_dropped_upload() {
+            return Err(upload::drop_part_way(&parts, body).await.into());
+        }
+        return Ok(s3.call(Request::from_parts(parts, Body::from(body))).await?);
+    }
+    Ok(s3.call(req.map(Body::from)).await?)
+}
+
+/// Verifies, fault-checks and runs one JSON-protocol call.
+fn json_call(shared: &Arc<Shared>, parts: &http::request::Parts, body: &[u8], target: &str) -> json::ApiResult {
+    let (service, op) = if let Some(op) = target.strip_prefix(COGNITO_PREFIX) {
+        ("cognito-idp", op)
+    } else if let Some(op) = target.strip_prefix(LOGS_PREFIX) {
+        ("logs", op)
+    } else {
+        return Err(ApiError::new(
+            "UnknownOperationException",
+            format!("Unknown target {target}"),
+        ));
+    };
+    crate::sigv4::verify_request(
+        parts,
+        body,
+        service,
+        &shared.config.region,
+        OffsetDateTime::now_utc(),
+        |ak| shared.secret_for(ak),
+    )
+    .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+    debug!(service, op, "call");
+    if let Some(fault) = shared.faults.take(op) {
+        return Err(match (service, fault) {
+            ("logs", Fault::Throttle) => ApiError::new("ThrottlingException", "Rate exceeded"),
+            ("logs", Fault::Fail) => ApiError::new("ServiceUnavailableException", "The service is unavailable."),
+            (_, Fault::Throttle) => ApiError::new("TooManyRequestsException", "Rate exceeded"),
+            (_, Fault::Fail) => ApiError::new("InternalErrorException", "Internal error"),
+        });
+    }
+    let input = if body.is_empty() {
+        Input(serde_json::json!({}))
+    } else {
+        Input(serde_json::from_slice(body).map_err(|e| ApiError::new("SerializationException", e.to_string()))?)
+    };
+    match service {
+        "logs" => shared.logs.lock().unwrap().handle(op, &input),
+        _ => crate::cognito::handle(shared, op, &input),
+    }
+}
