@@ -12,6 +12,11 @@ use std::time::Duration;
 /// the only documented StartUserImportJob error that describes a state conflict.
 pub const SECOND_ACTIVE_JOB_ERROR: &str = "PreconditionNotMetException";
 
+/// StartUserImportJob on a job that is not Created (already started, Stopped, Expired or ended).
+/// Cognito says only that a stopped job "cannot be started again"; the request names a job whose
+/// state rules it out, which the service reports as an invalid parameter.
+pub const NOT_CREATED_START_ERROR: &str = "InvalidParameterException";
+
 /// The job fails with "Too many users have failed or been skipped during the import." when more
 /// than this share of its rows failed or were skipped. Cognito does not publish its threshold.
 pub const FAILED_OR_SKIPPED_RATIO: f64 = 0.5;

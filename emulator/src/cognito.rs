@@ -553,12 +553,11 @@ fn admin_get_user(shared: &Arc<Shared>, input: &Input) -> ApiResult {
 /// ListUsers' `Filter`: `attribute = "value"` (exact) or `attribute ^= "value"` (prefix).
 fn parse_filter(filter: &str) -> Result<(String, bool, String), ApiError> {
     let bad = || ApiError::invalid(format!("Error while parsing filter: {filter}"));
-    let (name, exact, rest) = if let Some((n, r)) = filter.split_once("^=") {
-        (n, false, r)
-    } else if let Some((n, r)) = filter.split_once('=') {
-        (n, true, r)
-    } else {
-        return Err(bad());
+    // The operator is the first `=` (or the `^=` it ends): the quoted value may hold either.
+    let (left, rest) = filter.split_once('=').ok_or_else(bad)?;
+    let (name, exact) = match left.strip_suffix('^') {
+        Some(name) => (name, false),
+        None => (left, true),
     };
     let value = rest
         .trim()
@@ -585,18 +584,18 @@ fn list_users(shared: &Arc<Shared>, input: &Input) -> ApiResult {
             let Some((name, exact, value)) = &filter else {
                 return true;
             };
-            let actual = match name.as_str() {
-                "username" => Some(u.username.as_str()),
-                "status" | "cognito:user_status" => Some(u.status.as_str()),
-                other => u.attribute(other),
+            // `status` is Enabled/Disabled (case-sensitive); `cognito:user_status` is the UserStatus
+            // (case-insensitive), as ListUsers documents them.
+            let (actual, value) = match name.as_str() {
+                "username" => (Some(u.username.clone()), value.clone()),
+                "status" => (
+                    Some(if u.enabled { "Enabled" } else { "Disabled" }.to_owned()),
+                    value.clone(),
+                ),
+                "cognito:user_status" => (Some(u.status.to_lowercase()), value.to_lowercase()),
+                other => (u.attribute(other).map(str::to_owned), value.clone()),
             };
-            actual.is_some_and(|a| {
-                if *exact {
-                    a == value
-                } else {
-                    a.starts_with(value.as_str())
-                }
-            })
+            actual.is_some_and(|a| if *exact { a == value } else { a.starts_with(&value) })
         })
         .collect();
     let (users, next) = page(&users, input.opt_str("PaginationToken")?, limit)?;

@@ -30,10 +30,13 @@ pub fn start(shared: &Arc<Shared>, pool_id: &str, job_id: &str) -> ApiResult {
         .ok_or_else(|| ApiError::not_found(format!("Import job {job_id} does not exist.")))?;
     cognito::expire_if_due(job, shared.config.job_expiry);
     if job.status != JobStatus::Created {
-        return Err(ApiError::invalid(format!(
-            "Import job {job_id} is {} and cannot be started; only a Created job can.",
-            job.status.as_str()
-        )));
+        return Err(ApiError::new(
+            assumptions::NOT_CREATED_START_ERROR,
+            format!(
+                "Import job {job_id} is {} and cannot be started; only a Created job can.",
+                job.status.as_str()
+            ),
+        ));
     }
     if !uploaded {
         return Err(ApiError::new(
@@ -76,7 +79,7 @@ enum Outcome {
 async fn run(shared: Arc<Shared>, pool_id: String, job_id: String) {
     let step = shared.config.job_step;
     tokio::time::sleep(step).await;
-    if stopped(&shared, &job_id) || !set_status(&shared, &job_id, JobStatus::InProgress) {
+    if !set_in_progress(&shared, &job_id) {
         return;
     }
     let (log_group, stream, schema) = {
@@ -195,18 +198,34 @@ fn stopped(shared: &Shared, job_id: &str) -> bool {
     }
 }
 
-fn set_status(shared: &Shared, job_id: &str, status: JobStatus) -> bool {
+/// Pending → InProgress, in one step with the stop check: a Stop that came meanwhile ends the job
+/// Stopped instead (false: the runner is done).
+fn set_in_progress(shared: &Shared, job_id: &str) -> bool {
     let mut state = shared.cognito.lock().unwrap();
-    let Some(job) = state.jobs.get_mut(job_id) else {
-        return false;
-    };
-    job.status = status;
-    true
+    match state.jobs.get_mut(job_id) {
+        Some(job) if job.status == JobStatus::Stopping => {
+            cognito::finish(job, JobStatus::Stopped, messages::STOPPED);
+            info!(job_id, "import job stopped");
+            false
+        }
+        Some(job) => {
+            job.status = JobStatus::InProgress;
+            true
+        }
+        None => false,
+    }
 }
 
+/// Ends the job. A Stopping job always ends Stopped, even when the Stop came after the last row:
+/// StopUserImportJob answered Stopping, and Stopping leads only to Stopped.
 fn end(shared: &Shared, job_id: &str, status: JobStatus, message: &str) {
     let mut state = shared.cognito.lock().unwrap();
     if let Some(job) = state.jobs.get_mut(job_id) {
+        let (status, message) = if job.status == JobStatus::Stopping {
+            (JobStatus::Stopped, messages::STOPPED)
+        } else {
+            (status, message)
+        };
         cognito::finish(job, status, message);
         info!(
             job_id,

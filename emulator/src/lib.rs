@@ -222,6 +222,7 @@ impl Emulator {
         }
         builder.set_auth(auth);
         builder.set_access(s3::Access {
+            region: shared.config.region.clone(),
             import_bucket: shared.import_bucket(),
             import_access_key: shared.import_key.0.clone(),
             faults: Arc::clone(&shared.faults),

@@ -163,8 +163,11 @@ impl S3 for Store {
 }
 
 /// Who may do what: callers' keys everywhere but the import bucket; the import signing key only
-/// PutObject into the import bucket. Also where S3 faults are injected.
+/// PutObject into the import bucket; only signatures scoped to the emulator's region. Also where
+/// S3 faults are injected.
 pub struct Access {
+    /// The emulator's region: S3 refuses a signature scoped to another one (s3s does not check).
+    pub region: String,
     pub import_bucket: String,
     pub import_access_key: String,
     pub faults: Arc<Faults>,
@@ -176,6 +179,25 @@ impl S3Access for Access {
         let Some(cred) = cx.credentials() else {
             return Err(s3_error!(AccessDenied, "Anonymous access is not allowed"));
         };
+        match credential_region(cx) {
+            Some((region, false)) if region != self.region => {
+                return Err(s3_error!(
+                    AuthorizationHeaderMalformed,
+                    "The authorization header is malformed; the region '{}' is wrong; expecting '{}'",
+                    region,
+                    self.region
+                ));
+            }
+            Some((region, true)) if region != self.region => {
+                return Err(s3_error!(
+                    AuthorizationQueryParametersError,
+                    "Error parsing the X-Amz-Credential parameter; the region '{}' is wrong; expecting '{}'",
+                    region,
+                    self.region
+                ));
+            }
+            _ => {}
+        }
         let is_import_key = cred.access_key == self.import_access_key;
         let in_import_bucket = match cx.s3_path() {
             S3Path::Root => false,
@@ -194,4 +216,23 @@ impl S3Access for Access {
             None => Ok(()),
         }
     }
+}
+
+/// The region of a request's SigV4 credential scope (`AK/date/REGION/s3/aws4_request`), from the
+/// Authorization header or, for a pre-signed URL, the `X-Amz-Credential` parameter (then `true`).
+fn credential_region(cx: &S3AccessContext<'_>) -> Option<(String, bool)> {
+    let region_of = |credential: &str| credential.split('/').nth(2).map(str::to_owned);
+    if let Some(auth) = cx.headers().get("authorization").and_then(|v| v.to_str().ok()) {
+        let credential = auth.split_once("Credential=")?.1.split(',').next()?;
+        return region_of(credential.trim()).map(|r| (r, false));
+    }
+    let credential = cx.uri().query()?.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=')?;
+        (name == "X-Amz-Credential").then(|| {
+            percent_encoding::percent_decode_str(value)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+    })?;
+    region_of(&credential).map(|r| (r, true))
 }

@@ -3,8 +3,9 @@
 //! all else to S3.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use http::{Request, Response};
+use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use s3s::Body;
@@ -52,7 +53,23 @@ pub async fn route(shared: Arc<Shared>, s3: S3Service, req: Request<Incoming>) -
         if shared.faults.take_dropped_upload() {
             return Err(upload::drop_part_way(&parts, body).await.into());
         }
-        return Ok(s3.call(Request::from_parts(parts, Body::from(body))).await?);
+        // A body that ends before its Content-Length is an error s3s-fs reports as a 500
+        // InternalError; S3 answers 400 IncompleteBody (and stores nothing, like s3s-fs).
+        let broken = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&broken);
+        let body = Body::http_body_unsync(body.map_err(move |e| {
+            flag.store(true, Ordering::Relaxed);
+            e
+        }));
+        let response = s3.call(Request::from_parts(parts, body)).await?;
+        if broken.load(Ordering::Relaxed) && !response.status().is_success() {
+            return Ok(upload::s3_error(
+                StatusCode::BAD_REQUEST,
+                "IncompleteBody",
+                "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+            ));
+        }
+        return Ok(response);
     }
     Ok(s3.call(req.map(Body::from)).await?)
 }
