@@ -1,1 +1,29 @@
-//! Placeholder.
+//! Drop a CSV in S3, get a finished Amazon Cognito user import job.
+//!
+//! The pipeline, module by module:
+//!
+//! - [`event`] — which objects a trigger names (S3, EventBridge, SQS, direct invocation);
+//! - [`ledger`] — the per-object state record that makes each version import exactly once;
+//! - [`check`] — Cognito's CSV rules, checked in one streaming pass before any job is spent;
+//! - [`pool`] — the user pool's rules and its import jobs;
+//! - [`upload`] — the object streamed to the job's pre-signed URL;
+//! - [`pipeline`] — one object through all of the above, in order;
+//! - [`handler`] — the Lambda entry point over every trigger.
+//!
+//! [`config`] reads the environment; [`assumptions`] names what AWS does not document; [`clients`]
+//! builds the AWS clients; [`synth`] makes realistic test files; `local` runs it all on the
+//! embedded stand-in (feature `local`).
+
+pub mod assumptions;
+pub mod check;
+pub mod clients;
+pub mod config;
+pub mod event;
+pub mod handler;
+pub mod ledger;
+#[cfg(feature = "local")]
+pub mod local;
+pub mod pipeline;
+pub mod pool;
+pub mod synth;
+pub mod upload;

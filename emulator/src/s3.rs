@@ -42,6 +42,17 @@ impl KeyLocks {
     }
 }
 
+/// `If-Match` on a read: S3 answers 412 when the object's ETag is not the one named.
+fn check_if_match(condition: Option<&ETagCondition>, actual: Option<&ETag>) -> S3Result<()> {
+    match condition {
+        Some(ETagCondition::ETag(expected)) if !actual.is_some_and(|etag| etag.strong_cmp(expected)) => Err(s3_error!(
+            PreconditionFailed,
+            "At least one of the pre-conditions you specified did not hold"
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The S3 implementation: s3s-fs with atomic conditional writes and `If-Match` reads.
 pub struct Store {
     fs: s3s_fs::FileSystem,
@@ -91,22 +102,17 @@ impl S3 for Store {
     }
 
     async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
-        self.fs.head_object(req).await
+        let if_match = req.input.if_match.clone();
+        let resp = self.fs.head_object(req).await?;
+        check_if_match(if_match.as_ref(), resp.output.e_tag.as_ref())?;
+        Ok(resp)
     }
 
     async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
         let if_match = req.input.if_match.clone();
         let resp = self.fs.get_object(req).await?;
-        if let Some(ETagCondition::ETag(expected)) = if_match {
-            // The body is only a file handle until it is polled: dropping it reads nothing.
-            let actual = resp.output.e_tag.as_ref();
-            if !actual.is_some_and(|etag| etag.strong_cmp(&expected)) {
-                return Err(s3_error!(
-                    PreconditionFailed,
-                    "At least one of the pre-conditions you specified did not hold"
-                ));
-            }
-        }
+        // The body is only a file handle until it is polled: dropping it reads nothing.
+        check_if_match(if_match.as_ref(), resp.output.e_tag.as_ref())?;
         Ok(resp)
     }
 

@@ -1,9 +1,80 @@
-//! Operator command line. Placeholder until the import function lands: `local` will run the whole
-//! drop → import flow on the embedded emulator.
+//! The operator's command line.
 
-fn main() {
-    eprintln!(
-        "cognito-import: the import function is not built yet, so `local` has nothing to run.\n\
-         Meanwhile the local stand-in runs on its own: cargo run -p cognito-import-emulator -- --bind 127.0.0.1:4566"
-    );
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(version, about = "Drop a CSV in S3, get a finished Amazon Cognito user import job")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the whole drop → import flow on the embedded local stand-in and reports the outcome.
+    #[cfg(feature = "local")]
+    Local {
+        /// The CSV file to import.
+        file: PathBuf,
+        /// Print the summary as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Writes a file of realistic users for the standard header (for trials and benchmarks).
+    Generate {
+        /// Where to write the CSV.
+        out: PathBuf,
+        #[arg(long, default_value_t = 1000)]
+        rows: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        #[cfg(feature = "local")]
+        Command::Local { file, json } => {
+            tracing_subscriber::fmt()
+                .with_writer(std::io::stderr)
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| "warn,cognito_import=info".into()),
+                )
+                .init();
+            let runtime = tokio::runtime::Runtime::new().expect("a Tokio runtime");
+            match runtime.block_on(cognito_import::local::run(&file, json)) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::FAILURE,
+                Err(e) => {
+                    eprintln!("cognito-import local: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Generate { out, rows, seed } => {
+            let header = cognito_import::synth::standard_header();
+            let written = std::fs::File::create(&out)
+                .map(std::io::BufWriter::new)
+                .and_then(|mut w| {
+                    let n = cognito_import::synth::write_users(&mut w, &header, rows, seed)?;
+                    std::io::Write::flush(&mut w)?;
+                    Ok(n)
+                });
+            match written {
+                Ok(bytes) => {
+                    eprintln!("wrote {rows} users ({bytes} bytes) to {}", out.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("cognito-import generate: cannot write {}: {e}", out.display());
+                    ExitCode::from(2)
+                }
+            }
+        }
+    }
 }

@@ -1,0 +1,222 @@
+//! The function's configuration: environment variables, read and checked once at start-up.
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `USER_POOL_ID` | the pool users are imported into | required |
+//! | `CLOUDWATCH_LOGS_ROLE_ARN` | the role Cognito assumes to write the job's log | required |
+//! | `DROP_PREFIX` | only keys under it are imported | `incoming/` |
+//! | `STATE_PREFIX` | where the state record of each object lives | `import-state/` |
+//! | `REPORT_PREFIX` | where reports of rejected files go | `import-reports/` |
+//! | `REQUIRE_FULL_HEADER` | the file must hold every GetCSVHeader column | `true` |
+//! | `CLAIM_LEASE_SECONDS` | after this long an unfinished claim may be taken over | `900` |
+//! | `UPLOAD_ATTEMPTS` | tries of one upload while its URL is valid | `3` |
+//! | `S3_FORCE_PATH_STYLE` | path-style S3 addressing (local endpoints) | `false` |
+
+use std::time::Duration;
+
+/// Everything the function reads from its environment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    pub user_pool_id: String,
+    pub logs_role_arn: String,
+    pub drop_prefix: String,
+    pub state_prefix: String,
+    pub report_prefix: String,
+    pub require_full_header: bool,
+    pub claim_lease: Duration,
+    pub upload_attempts: u32,
+    pub s3_force_path_style: bool,
+}
+
+/// The variables the function reads; the SAM template sets exactly these.
+pub const VARIABLES: [&str; 9] = [
+    "USER_POOL_ID",
+    "CLOUDWATCH_LOGS_ROLE_ARN",
+    "DROP_PREFIX",
+    "STATE_PREFIX",
+    "REPORT_PREFIX",
+    "REQUIRE_FULL_HEADER",
+    "CLAIM_LEASE_SECONDS",
+    "UPLOAD_ATTEMPTS",
+    "S3_FORCE_PATH_STYLE",
+];
+
+/// Every problem found in the environment, so that one deploy fixes them all.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("invalid configuration:\n  - {}", .0.join("\n  - "))]
+pub struct ConfigError(pub Vec<String>);
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads variables through `lookup` (tests pass a map instead of the process environment).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let mut problems = Vec::new();
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+
+        let user_pool_id = get("USER_POOL_ID").unwrap_or_default();
+        if !is_pool_id(&user_pool_id) {
+            problems.push(format!(
+                "USER_POOL_ID must be a user pool id like us-east-1_AbC123xyZ (got {:?})",
+                user_pool_id
+            ));
+        }
+        let logs_role_arn = get("CLOUDWATCH_LOGS_ROLE_ARN").unwrap_or_default();
+        if !(logs_role_arn.starts_with("arn:") && logs_role_arn.contains(":role/")) {
+            problems.push(format!(
+                "CLOUDWATCH_LOGS_ROLE_ARN must be an IAM role ARN like arn:aws:iam::123456789012:role/Name (got {:?})",
+                logs_role_arn
+            ));
+        }
+        let mut prefix = |name: &str, default: &str| {
+            let value = get(name).unwrap_or_else(|| default.to_owned());
+            if !value.ends_with('/') {
+                problems.push(format!("{name} must end with '/' (got {value:?})"));
+            }
+            value
+        };
+        let drop_prefix = prefix("DROP_PREFIX", "incoming/");
+        let state_prefix = prefix("STATE_PREFIX", "import-state/");
+        let report_prefix = prefix("REPORT_PREFIX", "import-reports/");
+        for (name, other) in [("STATE_PREFIX", &state_prefix), ("REPORT_PREFIX", &report_prefix)] {
+            if other.starts_with(drop_prefix.as_str()) || drop_prefix.starts_with(other.as_str()) {
+                problems.push(format!(
+                    "{name} and DROP_PREFIX must not contain each other (the function would read its own output)"
+                ));
+            }
+        }
+
+        let mut flag = |name: &str, default: bool| match get(name).map(|v| v.to_ascii_lowercase()).as_deref() {
+            None => default,
+            Some("true" | "1" | "yes") => true,
+            Some("false" | "0" | "no") => false,
+            Some(other) => {
+                problems.push(format!("{name} must be true or false (got {other:?})"));
+                default
+            }
+        };
+        let require_full_header = flag("REQUIRE_FULL_HEADER", true);
+        let s3_force_path_style = flag("S3_FORCE_PATH_STYLE", false);
+
+        let mut number = |name: &str, default: u64, range: std::ops::RangeInclusive<u64>| match get(name) {
+            None => default,
+            Some(v) => match v.parse::<u64>() {
+                Ok(n) if range.contains(&n) => n,
+                _ => {
+                    problems.push(format!(
+                        "{name} must be a whole number from {} to {} (got {v:?})",
+                        range.start(),
+                        range.end()
+                    ));
+                    default
+                }
+            },
+        };
+        let claim_lease = Duration::from_secs(number("CLAIM_LEASE_SECONDS", 900, 60..=86_400));
+        let upload_attempts = number("UPLOAD_ATTEMPTS", 3, 1..=10) as u32;
+
+        if !problems.is_empty() {
+            return Err(ConfigError(problems));
+        }
+        Ok(Config {
+            user_pool_id,
+            logs_role_arn,
+            drop_prefix,
+            state_prefix,
+            report_prefix,
+            require_full_header,
+            claim_lease,
+            upload_attempts,
+            s3_force_path_style,
+        })
+    }
+}
+
+/// `[\w-]+_[0-9a-zA-Z]+`, at most 55 characters: the API's pattern for pool ids.
+fn is_pool_id(id: &str) -> bool {
+    id.len() <= 55
+        && id.split_once('_').is_some_and(|(region, rest)| {
+            !region.is_empty()
+                && region
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                && !rest.is_empty()
+                && rest.chars().all(|c| c.is_ascii_alphanumeric())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    const REQUIRED: [(&str, &str); 2] = [
+        ("USER_POOL_ID", "us-east-1_AbC123xyZ"),
+        (
+            "CLOUDWATCH_LOGS_ROLE_ARN",
+            "arn:aws:iam::111111111111:role/CognitoImportLogs",
+        ),
+    ];
+
+    #[test]
+    fn defaults_fill_everything_but_the_pool_and_role() {
+        let c = config(&REQUIRED).unwrap();
+        assert_eq!(c.drop_prefix, "incoming/");
+        assert_eq!(c.state_prefix, "import-state/");
+        assert_eq!(c.report_prefix, "import-reports/");
+        assert!(c.require_full_header);
+        assert_eq!(c.claim_lease, Duration::from_secs(900));
+        assert_eq!(c.upload_attempts, 3);
+        assert!(!c.s3_force_path_style);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let err = config(&[
+            ("USER_POOL_ID", "nope"),
+            ("DROP_PREFIX", "incoming"),
+            ("UPLOAD_ATTEMPTS", "0"),
+        ])
+        .unwrap_err();
+        let text = err.to_string();
+        assert_eq!(err.0.len(), 4, "{text}");
+        assert!(text.contains("USER_POOL_ID must be a user pool id"));
+        assert!(text.contains("CLOUDWATCH_LOGS_ROLE_ARN must be an IAM role ARN"));
+        assert!(text.contains("DROP_PREFIX must end with '/'"));
+        assert!(text.contains("UPLOAD_ATTEMPTS must be a whole number from 1 to 10"));
+    }
+
+    #[test]
+    fn prefixes_must_not_nest() {
+        let mut vars = REQUIRED.to_vec();
+        vars.push(("STATE_PREFIX", "incoming/state/"));
+        let err = config(&vars).unwrap_err();
+        assert_eq!(
+            err.0,
+            vec!["STATE_PREFIX and DROP_PREFIX must not contain each other (the function would read its own output)"]
+        );
+    }
+
+    #[test]
+    fn flags_accept_the_usual_spellings_and_refuse_others() {
+        let mut vars = REQUIRED.to_vec();
+        vars.push(("REQUIRE_FULL_HEADER", "FALSE"));
+        vars.push(("S3_FORCE_PATH_STYLE", "1"));
+        let c = config(&vars).unwrap();
+        assert!(!c.require_full_header);
+        assert!(c.s3_force_path_style);
+        let map_last = config(&[REQUIRED[0], REQUIRED[1], ("REQUIRE_FULL_HEADER", "maybe")]).unwrap_err();
+        assert_eq!(
+            map_last.0,
+            vec!["REQUIRE_FULL_HEADER must be true or false (got \"maybe\")"]
+        );
+    }
+}

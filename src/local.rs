@@ -1,0 +1,276 @@
+//! The whole flow on one machine: the local stand-in (emulator) in process, a pool and a drop
+//! bucket on it, and the same handler the Lambda runs, fed the S3 event of a dropped file.
+//!
+//! [`Sandbox`] is also what the end-to-end tests build on.
+
+use std::path::Path;
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_s3::primitives::ByteStream;
+use cognito_import_emulator::{Emulator, EmulatorConfig};
+use lambda_runtime::{Context, LambdaEvent};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::{Value, json};
+
+use crate::config::Config;
+use crate::pipeline::App;
+use crate::pool::JobState;
+use crate::{clients, handler};
+
+pub const BUCKET: &str = "cognito-import-local";
+pub const LOGS_ROLE_ARN: &str = "arn:aws:iam::111111111111:role/CognitoImportLogs";
+
+/// What S3 leaves unescaped in event keys (a space becomes `+`).
+const KEY_SAFE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'*')
+    .remove(b' ');
+
+#[derive(Debug, thiserror::Error)]
+pub enum LocalError {
+    #[error("cannot start the local stand-in: {0}")]
+    Emulator(#[from] cognito_import_emulator::StartError),
+    #[error("cannot read {path}: {source}")]
+    File { path: String, source: std::io::Error },
+    #[error("{0}")]
+    Aws(String),
+    #[error("the handler failed: {0}")]
+    Handler(String),
+}
+
+fn aws<E: std::error::Error + Send + Sync + 'static>(what: &str, e: aws_sdk_s3::error::SdkError<E>) -> LocalError {
+    LocalError::Aws(format!("{what}: {}", aws_sdk_s3::error::DisplayErrorContext(e)))
+}
+
+/// An emulator with a pool and a drop bucket, and the function's `App` pointed at it.
+pub struct Sandbox {
+    pub emulator: Emulator,
+    pub sdk: SdkConfig,
+    pub app: App,
+    pub pool_id: String,
+}
+
+impl Sandbox {
+    /// Starts an emulator and makes a pool (CreateUserPool members in `pool`; email auto-verified
+    /// unless `pool` says otherwise) and the drop bucket.
+    pub async fn start(emulator: EmulatorConfig, pool: Value, env: &[(&str, &str)]) -> Result<Sandbox, LocalError> {
+        let emulator = Emulator::start(emulator).await?;
+        let mut request = json!({ "PoolName": "LocalImport", "AutoVerifiedAttributes": ["email"] });
+        if let (Some(base), Some(extra)) = (request.as_object_mut(), pool.as_object()) {
+            base.extend(extra.clone());
+        }
+        let pool_id = emulator
+            .create_user_pool(request)
+            .map_err(|e| LocalError::Aws(e.to_string()))?;
+        let credentials = aws_sdk_s3::config::Credentials::new("test", "test", None, None, "local-sandbox");
+        let sdk = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(emulator.config().region.clone()))
+            .credentials_provider(credentials)
+            .endpoint_url(emulator.endpoint())
+            .retry_config(clients::retry_config())
+            .stalled_stream_protection(clients::stalled_stream_protection())
+            .load()
+            .await;
+        let config = Config::from_lookup(|name| {
+            env.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+                .or_else(|| match name {
+                    "USER_POOL_ID" => Some(pool_id.clone()),
+                    "CLOUDWATCH_LOGS_ROLE_ARN" => Some(LOGS_ROLE_ARN.into()),
+                    "S3_FORCE_PATH_STYLE" => Some("true".into()),
+                    _ => None,
+                })
+        })
+        .map_err(|e| LocalError::Aws(e.to_string()))?;
+        let app = clients::app(config, &sdk);
+        app.s3
+            .create_bucket()
+            .bucket(BUCKET)
+            .send()
+            .await
+            .map_err(|e| aws("CreateBucket", e))?;
+        Ok(Sandbox {
+            emulator,
+            sdk,
+            app,
+            pool_id,
+        })
+    }
+
+    /// Puts bytes in the drop bucket; returns the ETag (without quotes).
+    pub async fn drop_bytes(&self, key: &str, body: ByteStream) -> Result<String, LocalError> {
+        let out = self
+            .app
+            .s3
+            .put_object()
+            .bucket(BUCKET)
+            .key(key)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| aws("PutObject", e))?;
+        Ok(out.e_tag.unwrap_or_default().trim_matches('"').to_owned())
+    }
+
+    /// The S3 notification S3 would send for that object (key URL-encoded as S3 does).
+    pub fn s3_event(&self, key: &str, etag: &str, size: u64) -> Value {
+        let encoded = utf8_percent_encode(key, KEY_SAFE).to_string().replace(' ', "+");
+        json!({ "Records": [{
+            "eventVersion": "2.1",
+            "eventSource": "aws:s3",
+            "awsRegion": self.emulator.config().region,
+            "eventTime": "2026-11-25T00:00:00.000Z",
+            "eventName": "ObjectCreated:Put",
+            "userIdentity": { "principalId": "local" },
+            "requestParameters": { "sourceIPAddress": "127.0.0.1" },
+            "responseElements": {},
+            "s3": {
+                "s3SchemaVersion": "1.0",
+                "configurationId": "local",
+                "bucket": { "name": BUCKET, "ownerIdentity": { "principalId": "local" }, "arn": format!("arn:aws:s3:::{BUCKET}") },
+                "object": { "key": encoded, "size": size, "eTag": etag, "sequencer": "0" }
+            }
+        }]})
+    }
+
+    /// Runs the Lambda handler on an event, as the runtime would.
+    pub async fn invoke(&self, event: Value) -> Result<Value, LocalError> {
+        handler::handle(&self.app, LambdaEvent::new(event, Context::default()))
+            .await
+            .map_err(|e| LocalError::Handler(e.to_string()))
+    }
+
+    /// Polls DescribeUserImportJob until the job finishes, calling `progress` on each change.
+    pub async fn follow(&self, job_id: &str, mut progress: impl FnMut(&JobState)) -> Result<JobState, LocalError> {
+        let mut last: Option<JobState> = None;
+        loop {
+            let state = self
+                .app
+                .pool
+                .describe_job(job_id)
+                .await
+                .map_err(|e| LocalError::Aws(e.to_string()))?;
+            if last.as_ref() != Some(&state) {
+                progress(&state);
+            }
+            if state.is_finished() {
+                return Ok(state);
+            }
+            last = Some(state);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// `cognito-import local FILE`: returns whether the import succeeded.
+pub async fn run(file: &Path, as_json: bool) -> Result<bool, LocalError> {
+    let file_error = |source| LocalError::File {
+        path: file.display().to_string(),
+        source,
+    };
+    let size = std::fs::metadata(file).map_err(file_error)?.len();
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "users.csv".into());
+    let key = format!("incoming/{name}");
+
+    let sandbox = Sandbox::start(EmulatorConfig::default(), json!({}), &[]).await?;
+    let body = ByteStream::from_path(file)
+        .await
+        .map_err(|e| file_error(std::io::Error::other(e)))?;
+    let etag = sandbox.drop_bytes(&key, body).await?;
+    if !as_json {
+        eprintln!(
+            "dropped {} ({size} bytes) as s3://{BUCKET}/{key} on the local stand-in at {}",
+            file.display(),
+            sandbox.emulator.endpoint()
+        );
+    }
+    let answer = sandbox.invoke(sandbox.s3_event(&key, &etag, size)).await?;
+    let result = &answer["results"][0];
+    let job_id = match result["outcome"].as_str() {
+        Some("started" | "queued") => result["jobId"].as_str().unwrap_or_default().to_owned(),
+        Some("rejected") => return report_rejection(&sandbox, result, as_json).await,
+        _ => {
+            println!(
+                "{}",
+                if as_json {
+                    result.to_string()
+                } else {
+                    format!("not imported: {result}")
+                }
+            );
+            return Ok(false);
+        }
+    };
+
+    let bar = indicatif::ProgressBar::new_spinner();
+    if as_json {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar.enable_steady_tick(Duration::from_millis(100));
+    let state = sandbox
+        .follow(&job_id, |s| {
+            bar.set_message(format!(
+                "{}: {} — {} imported, {} skipped, {} failed",
+                s.job_id, s.status, s.imported_users, s.skipped_users, s.failed_users
+            ))
+        })
+        .await?;
+    bar.finish_and_clear();
+    if as_json {
+        println!("{}", serde_json::to_string(&state).expect("a job state serialises"));
+    } else {
+        println!("job:      {}", state.job_id);
+        println!("status:   {}", state.status);
+        println!("imported: {}", state.imported_users);
+        println!("skipped:  {}", state.skipped_users);
+        println!("failed:   {}", state.failed_users);
+        if let Some(m) = &state.completion_message {
+            println!("message:  {m}");
+        }
+    }
+    Ok(state.status == "Succeeded")
+}
+
+async fn report_rejection(sandbox: &Sandbox, result: &Value, as_json: bool) -> Result<bool, LocalError> {
+    let report_key = result["reportKey"].as_str().unwrap_or_default();
+    let out = sandbox
+        .app
+        .s3
+        .get_object()
+        .bucket(BUCKET)
+        .key(report_key)
+        .send()
+        .await
+        .map_err(|e| aws("GetObject", e))?;
+    let bytes = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| LocalError::Aws(e.to_string()))?
+        .into_bytes();
+    let report: Value = serde_json::from_slice(&bytes).map_err(|e| LocalError::Aws(e.to_string()))?;
+    if as_json {
+        println!(
+            "{}",
+            json!({ "status": "Rejected", "reportKey": report_key, "problemCount": report["problemCount"], "problems": report["summary"] })
+        );
+    } else {
+        println!(
+            "rejected: {} problem(s); no import job was created",
+            report["problemCount"]
+        );
+        println!("report:   s3://{BUCKET}/{report_key}");
+        for line in report["summary"].as_array().into_iter().flatten() {
+            println!("  {}", line.as_str().unwrap_or_default());
+        }
+    }
+    Ok(false)
+}

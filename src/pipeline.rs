@@ -1,0 +1,485 @@
+//! One dropped object, start to finish, in this order:
+//!
+//! 1. **filter** — only `.csv` keys under the drop prefix; never the function's own output;
+//! 2. **pin** — HeadObject of the version the event names (versionId, or If-Match on its ETag);
+//! 3. **claim** — the ledger's conditional write: one invocation per object version;
+//! 4. **check** — the pool's rules, then the whole object in one streaming pass; problems → a
+//!    report and no job;
+//! 5. **create** — CreateUserImportJob, named after the file;
+//! 6. **upload** — the pinned version streamed to the pre-signed URL; transient failures retried
+//!    while the URL lives, else one fresh job — a job is never started twice for one object;
+//! 7. **start** — StartUserImportJob; if another job is active, the record says Queued.
+
+use std::time::Duration;
+
+use aws_sdk_s3::Client as S3Client;
+use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::primitives::ByteStream;
+use serde::Serialize;
+use tracing::{Instrument, info, info_span, warn};
+
+use crate::assumptions;
+use crate::check::{self, Checker, Problem, Rule, Verdict};
+use crate::config::Config;
+use crate::event::ObjectRef;
+use crate::ledger::{Claim, Ledger, LedgerError, Record, Status};
+use crate::pool::{self, Pool, PoolError, Start};
+use crate::upload::{self, UploadError};
+
+/// Everything one invocation needs: configuration and clients, built once per process.
+#[derive(Clone)]
+pub struct App {
+    pub config: Config,
+    pub s3: S3Client,
+    pub pool: Pool,
+    pub http: reqwest::Client,
+    pub ledger: Ledger,
+}
+
+impl App {
+    pub fn new(config: Config, s3: S3Client, cognito: aws_sdk_cognitoidentityprovider::Client) -> App {
+        let pool = Pool::new(cognito, &config.user_pool_id, &config.logs_role_arn);
+        let ledger = Ledger::new(s3.clone(), &config.state_prefix, config.claim_lease);
+        App {
+            http: reqwest::Client::new(),
+            pool,
+            ledger,
+            s3,
+            config,
+        }
+    }
+}
+
+/// How one object ended, for the invocation's answer and logs.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case", rename_all_fields = "camelCase")]
+pub enum Outcome {
+    /// Not an import file (wrong prefix or suffix, or the function's own output).
+    Ignored {
+        reason: String,
+    },
+    /// Another invocation has or had this object version.
+    Duplicate {
+        status: Status,
+        job_id: Option<String>,
+    },
+    /// The object is gone, or changed since its event.
+    Missing {
+        message: String,
+    },
+    /// The file breaks Cognito's rules: no job; the report lists every problem.
+    Rejected {
+        problems: u64,
+        report_key: String,
+    },
+    Started {
+        job_id: String,
+    },
+    Queued {
+        job_id: String,
+    },
+    /// A failure that retrying the invocation may fix (the record allows the retry).
+    Failed {
+        message: String,
+    },
+}
+
+impl Outcome {
+    /// Whether the invocation should fail so that the delivery is retried.
+    pub fn wants_retry(&self) -> bool {
+        matches!(self, Outcome::Failed { .. })
+    }
+}
+
+/// Why processing stopped early; turned into an `Outcome` at the top.
+#[derive(Debug, thiserror::Error)]
+enum Stop {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Pool(#[from] PoolError),
+    #[error("{0}")]
+    S3(String),
+}
+
+/// Runs the whole pipeline for one object, in a span naming it.
+pub async fn process(app: &App, object: &ObjectRef) -> Outcome {
+    let span = info_span!(
+        "object",
+        bucket = %object.bucket,
+        key = %object.key,
+        version = object.version_id.as_deref().unwrap_or("-"),
+        job_id = tracing::field::Empty,
+    );
+    let outcome = run(app, object).instrument(span.clone()).await;
+    span.in_scope(|| match &outcome {
+        Outcome::Failed { message } => warn!(%message, "object failed"),
+        other => info!(outcome = ?other, "object done"),
+    });
+    outcome
+}
+
+fn ignore_reason(config: &Config, key: &str) -> Option<String> {
+    if key.starts_with(&config.state_prefix) || key.starts_with(&config.report_prefix) {
+        return Some("written by this function".into());
+    }
+    if !key.starts_with(&config.drop_prefix) {
+        return Some(format!("outside the drop prefix {}", config.drop_prefix));
+    }
+    if !key.to_ascii_lowercase().ends_with(".csv") {
+        return Some("not a .csv file".into());
+    }
+    None
+}
+
+async fn run(app: &App, object: &ObjectRef) -> Outcome {
+    if let Some(reason) = ignore_reason(&app.config, &object.key) {
+        info!(%reason, "ignored");
+        return Outcome::Ignored { reason };
+    }
+    let (etag, size) = match pin(&app.s3, object).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return missing(app, object, "the object no longer exists, or changed since its event").await,
+        Err(e) => return Outcome::Failed { message: e.to_string() },
+    };
+    let mut record = Record::new(object, &etag, size);
+    let mut record_etag = match app.ledger.claim(&record).await {
+        Ok(Claim::Won(etag)) => etag,
+        Ok(Claim::Taken(existing)) if matches!(existing.status, Status::Failed | Status::Missing) => {
+            // Nothing was imported for it: a new delivery retries it.
+            match retake(app, &existing).await {
+                Ok(Some((taken, etag))) => {
+                    record = taken;
+                    etag
+                }
+                Ok(None) => {
+                    return Outcome::Duplicate {
+                        status: existing.status,
+                        job_id: existing.job_id,
+                    };
+                }
+                Err(e) => return Outcome::Failed { message: e.to_string() },
+            }
+        }
+        Ok(Claim::Taken(existing)) => {
+            info!(status = ?existing.status, "already claimed");
+            return Outcome::Duplicate {
+                status: existing.status,
+                job_id: existing.job_id,
+            };
+        }
+        Err(e) => return Outcome::Failed { message: e.to_string() },
+    };
+    match import(app, object, &mut record, &mut record_etag).await {
+        Ok(outcome) => outcome,
+        Err(stop) => {
+            let message = stop.to_string();
+            if !matches!(stop, Stop::Ledger(LedgerError::Conflict { .. })) {
+                record.status = Status::Failed;
+                record.message = Some(message.clone());
+                if let Err(e) = app.ledger.update(&mut record, &record_etag).await {
+                    warn!(error = %e, "could not record the failure");
+                }
+            }
+            Outcome::Failed { message }
+        }
+    }
+}
+
+/// Takes a Failed or Missing record back for a new attempt.
+async fn retake(app: &App, existing: &Record) -> Result<Option<(Record, String)>, LedgerError> {
+    let key = app.ledger.record_key(existing);
+    let Some((mut record, etag)) = app.ledger.read(&existing.bucket, &key).await? else {
+        return Ok(None);
+    };
+    if !matches!(record.status, Status::Failed | Status::Missing) {
+        return Ok(None);
+    }
+    record.status = Status::Claimed;
+    record.message = None;
+    match app.ledger.update(&mut record, &etag).await {
+        Ok(etag) => Ok(Some((record, etag))),
+        Err(LedgerError::Conflict { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The ETag and size of the version the event names; `None` if it is gone or changed.
+async fn pin(s3: &S3Client, object: &ObjectRef) -> Result<Option<(String, u64)>, Stop> {
+    let mut head = s3.head_object().bucket(&object.bucket).key(&object.key);
+    if let Some(v) = &object.version_id {
+        head = head.version_id(v);
+    } else if let Some(etag) = &object.etag {
+        head = head.if_match(format!("\"{etag}\""));
+    }
+    match head.send().await {
+        Ok(out) => {
+            let etag = out.e_tag.unwrap_or_default().trim_matches('"').to_owned();
+            Ok(Some((etag, out.content_length.unwrap_or(0).max(0) as u64)))
+        }
+        Err(e)
+            if e.raw_response()
+                .is_some_and(|r| matches!(r.status().as_u16(), 404 | 412)) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(Stop::S3(format!("HeadObject failed: {}", DisplayErrorContext(e)))),
+    }
+}
+
+/// Records a vanished object so that it too ends in a reported state.
+async fn missing(app: &App, object: &ObjectRef, message: &str) -> Outcome {
+    let tag = object.etag.clone().unwrap_or_else(|| "unknown".into());
+    let mut record = Record::new(object, &tag, object.size.unwrap_or(0));
+    record.status = Status::Missing;
+    record.message = Some(message.to_owned());
+    if let Err(e) = app.ledger.claim(&record).await {
+        warn!(error = %e, "could not record the missing object");
+    }
+    warn!(message, "object missing");
+    Outcome::Missing {
+        message: message.to_owned(),
+    }
+}
+
+/// A GetObject of exactly the claimed version.
+async fn open(s3: &S3Client, record: &Record) -> Result<Option<ByteStream>, Stop> {
+    let mut get = s3.get_object().bucket(&record.bucket).key(&record.key);
+    get = match &record.version_id {
+        Some(v) => get.version_id(v),
+        None => get.if_match(format!("\"{}\"", record.etag)),
+    };
+    match get.send().await {
+        Ok(out) => Ok(Some(out.body)),
+        Err(e)
+            if e.raw_response()
+                .is_some_and(|r| matches!(r.status().as_u16(), 404 | 412)) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(Stop::S3(format!("GetObject failed: {}", DisplayErrorContext(e)))),
+    }
+}
+
+/// Steps 4 to 7 for a claimed object.
+async fn import(app: &App, object: &ObjectRef, record: &mut Record, etag: &mut String) -> Result<Outcome, Stop> {
+    let rules = app.pool.rules(app.config.require_full_header).await?;
+    let verdict = if record.size > check::MAX_BYTES {
+        // Cognito refuses it whatever it holds: no need to read it.
+        let problem = Problem {
+            line: 1,
+            column: None,
+            rule: Rule::FileTooLarge {
+                limit_bytes: check::MAX_BYTES,
+            },
+        };
+        Verdict {
+            rows: 0,
+            bytes: record.size,
+            problems: vec![problem],
+            problem_count: 1,
+        }
+    } else {
+        let Some(mut body) = open(&app.s3, record).await? else {
+            return Ok(settle_missing(app, record, etag).await?);
+        };
+        let mut checker = Checker::new(&rules);
+        while let Some(chunk) = body
+            .try_next()
+            .await
+            .map_err(|e| Stop::S3(format!("reading the object: {e}")))?
+        {
+            checker.feed(&chunk);
+        }
+        checker.finish()
+    };
+    if !verdict.is_clean() {
+        let report_key = write_report(app, record, &verdict).await?;
+        record.status = Status::Rejected;
+        record.report_key = Some(report_key.clone());
+        record.message = Some(match verdict.problems.first() {
+            Some(first) => format!("{} problem(s); the first: {first}", verdict.problem_count),
+            None => format!("{} problem(s)", verdict.problem_count),
+        });
+        *etag = app.ledger.update(record, etag).await?;
+        warn!(problems = verdict.problem_count, report = %report_key, "file rejected");
+        return Ok(Outcome::Rejected {
+            problems: verdict.problem_count,
+            report_key,
+        });
+    }
+
+    let name = pool::job_name(&object.key);
+    // A first job, and one more if its URL runs out before an upload gets through.
+    for _ in 0..2 {
+        let job = app.pool.create_job(&name).await?;
+        tracing::Span::current().record("job_id", job.id.as_str());
+        info!(job_id = %job.id, "import job created");
+        record.status = Status::Uploading;
+        record.job_id = Some(job.id.clone());
+        record.job_name = Some(job.name.clone());
+        *etag = app.ledger.update(record, etag).await?;
+
+        match upload_with_retries(app, record, &job).await {
+            Ok(()) => {}
+            Err(UploadError::Expired) => {
+                warn!(job_id = %job.id, "pre-signed URL expired before the upload went through; creating a new job");
+                record.abandoned_jobs.push(job.id.clone());
+                continue;
+            }
+            Err(e) => {
+                record.abandoned_jobs.push(job.id.clone());
+                return Err(Stop::S3(format!("upload to job {} failed: {e}", job.id)));
+            }
+        }
+        info!(job_id = %job.id, bytes = record.size, "file uploaded");
+        return match app.pool.start_job(&job.id).await? {
+            Start::Started => {
+                record.status = Status::Started;
+                *etag = app.ledger.update(record, etag).await?;
+                info!(job_id = %job.id, "import job started");
+                Ok(Outcome::Started { job_id: job.id })
+            }
+            Start::Busy(message) => {
+                record.status = Status::Queued;
+                record.message = Some(format!("waiting for the account's active import job: {message}"));
+                *etag = app.ledger.update(record, etag).await?;
+                info!(job_id = %job.id, "another import job is active; queued");
+                Ok(Outcome::Queued { job_id: job.id })
+            }
+        };
+    }
+    Err(Stop::S3(
+        "the pre-signed URLs of two jobs expired before the upload went through".into(),
+    ))
+}
+
+async fn settle_missing(app: &App, record: &mut Record, etag: &mut String) -> Result<Outcome, LedgerError> {
+    let message = "the object changed or was deleted after its event; the new version has its own event";
+    record.status = Status::Missing;
+    record.message = Some(message.into());
+    *etag = app.ledger.update(record, etag).await?;
+    warn!(message, "object missing");
+    Ok(Outcome::Missing {
+        message: message.into(),
+    })
+}
+
+/// Uploads the claimed version; retries transient failures with backoff while the URL has time.
+async fn upload_with_retries(app: &App, record: &Record, job: &pool::NewJob) -> Result<(), UploadError> {
+    let mut delay = Duration::from_millis(500);
+    let mut attempt = 1;
+    loop {
+        let left = assumptions::UPLOAD_URL_LIFETIME.saturating_sub(job.created.elapsed());
+        if left < assumptions::UPLOAD_URL_MARGIN {
+            return Err(UploadError::Expired);
+        }
+        let body = match open(&app.s3, record).await {
+            Ok(Some(body)) => body,
+            Ok(None) => {
+                return Err(UploadError::Refused {
+                    status: 412,
+                    code: "the object changed during the import".into(),
+                });
+            }
+            Err(e) => return Err(UploadError::Transient(e.to_string())),
+        };
+        match upload::put(&app.http, &job.presigned_url, body, record.size).await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.is_transient() && attempt < app.config.upload_attempts => {
+                warn!(attempt, error = %e, "upload failed; trying again");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The rejection report: every problem by line, column and rule, never a value.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Report<'a> {
+    bucket: &'a str,
+    key: &'a str,
+    version_id: Option<&'a str>,
+    etag: &'a str,
+    user_pool_id: &'a str,
+    rows: u64,
+    bytes: u64,
+    problem_count: u64,
+    /// The first `MAX_LISTED_PROBLEMS`, readable.
+    summary: Vec<String>,
+    problems: &'a [check::Problem],
+}
+
+async fn write_report(app: &App, record: &Record, verdict: &Verdict) -> Result<String, Stop> {
+    let key = format!(
+        "{}{}@{}.json",
+        app.config.report_prefix,
+        record.key,
+        record.version_tag()
+    );
+    let report = Report {
+        bucket: &record.bucket,
+        key: &record.key,
+        version_id: record.version_id.as_deref(),
+        etag: &record.etag,
+        user_pool_id: app.pool.id(),
+        rows: verdict.rows,
+        bytes: verdict.bytes,
+        problem_count: verdict.problem_count,
+        summary: verdict.problems.iter().map(ToString::to_string).collect(),
+        problems: &verdict.problems,
+    };
+    app.s3
+        .put_object()
+        .bucket(&record.bucket)
+        .key(&key)
+        .content_type("application/json")
+        .body(ByteStream::from(
+            serde_json::to_vec_pretty(&report).expect("a report serialises"),
+        ))
+        .send()
+        .await
+        .map_err(|e| Stop::S3(format!("writing the report {key} failed: {}", DisplayErrorContext(e))))?;
+    Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        Config::from_lookup(|n| match n {
+            "USER_POOL_ID" => Some("us-east-1_Abc".into()),
+            "CLOUDWATCH_LOGS_ROLE_ARN" => Some("arn:aws:iam::111111111111:role/R".into()),
+            _ => None,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn only_csv_files_under_the_drop_prefix_are_imported() {
+        let c = config();
+        assert_eq!(ignore_reason(&c, "incoming/users.csv"), None);
+        assert_eq!(ignore_reason(&c, "incoming/sub/Users.CSV"), None);
+        assert_eq!(
+            ignore_reason(&c, "incoming/users.txt").as_deref(),
+            Some("not a .csv file")
+        );
+        assert_eq!(
+            ignore_reason(&c, "elsewhere/users.csv").as_deref(),
+            Some("outside the drop prefix incoming/")
+        );
+        assert_eq!(
+            ignore_reason(&c, "import-state/incoming/users.csv@v.json").as_deref(),
+            Some("written by this function")
+        );
+        assert_eq!(
+            ignore_reason(&c, "import-reports/x.csv").as_deref(),
+            Some("written by this function")
+        );
+    }
+}

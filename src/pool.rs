@@ -1,0 +1,272 @@
+//! The user pool: what it requires of a file (GetCSVHeader, DescribeUserPool) and its import jobs
+//! (Create, Start, Describe).
+
+use aws_sdk_cognitoidentityprovider::Client;
+use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, SdkError};
+use aws_sdk_cognitoidentityprovider::types::{AttributeDataType, UserImportJobStatusType, UserPoolMfaType};
+
+use crate::assumptions;
+use crate::check::{Mfa, PoolRules};
+
+/// A Cognito call that failed; the message names the call and AWS's answer.
+#[derive(Debug, thiserror::Error)]
+pub enum PoolError {
+    #[error("{call} failed: {detail}")]
+    Call { call: &'static str, detail: String },
+    #[error(
+        "user pool {0} auto-verifies neither email nor phone_number, so Cognito will not start an import job; \
+         turn on auto-verification for one of them"
+    )]
+    CannotImport(String),
+}
+
+fn call_error<E: std::error::Error + Send + Sync + 'static>(call: &'static str, err: SdkError<E>) -> PoolError {
+    PoolError::Call {
+        call,
+        detail: DisplayErrorContext(err).to_string(),
+    }
+}
+
+/// A job as CreateUserImportJob gave it. The URL is a credential: never log it.
+pub struct NewJob {
+    pub id: String,
+    pub name: String,
+    pub presigned_url: String,
+    pub created: std::time::Instant,
+}
+
+impl std::fmt::Debug for NewJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewJob")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What StartUserImportJob did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Start {
+    Started,
+    /// Another job of the account is active; this one waits (`message` is Cognito's).
+    Busy(String),
+}
+
+/// A job's progress as DescribeUserImportJob reports it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobState {
+    pub job_id: String,
+    pub status: String,
+    pub imported_users: i64,
+    pub skipped_users: i64,
+    pub failed_users: i64,
+    pub completion_message: Option<String>,
+}
+
+impl JobState {
+    pub fn is_finished(&self) -> bool {
+        matches!(self.status.as_str(), "Succeeded" | "Failed" | "Stopped" | "Expired")
+    }
+}
+
+/// The one pool this function imports into.
+#[derive(Clone)]
+pub struct Pool {
+    client: Client,
+    pool_id: String,
+    logs_role_arn: String,
+}
+
+impl Pool {
+    pub fn new(client: Client, pool_id: impl Into<String>, logs_role_arn: impl Into<String>) -> Pool {
+        Pool {
+            client,
+            pool_id: pool_id.into(),
+            logs_role_arn: logs_role_arn.into(),
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.pool_id
+    }
+
+    /// The header and attribute rules a file must meet; fails when the pool cannot import at all.
+    pub async fn rules(&self, require_full_header: bool) -> Result<PoolRules, PoolError> {
+        let header = self
+            .client
+            .get_csv_header()
+            .user_pool_id(&self.pool_id)
+            .send()
+            .await
+            .map_err(|e| call_error("GetCSVHeader", e))?
+            .csv_header
+            .unwrap_or_default();
+        let pool = self
+            .client
+            .describe_user_pool()
+            .user_pool_id(&self.pool_id)
+            .send()
+            .await
+            .map_err(|e| call_error("DescribeUserPool", e))?
+            .user_pool
+            .ok_or_else(|| PoolError::Call {
+                call: "DescribeUserPool",
+                detail: "no UserPool in the answer".into(),
+            })?;
+        let auto_verifies = pool
+            .auto_verified_attributes()
+            .iter()
+            .any(|a| matches!(a.as_str(), "email" | "phone_number"));
+        if !auto_verifies {
+            return Err(PoolError::CannotImport(self.pool_id.clone()));
+        }
+        let schema = pool.schema_attributes();
+        let required = schema
+            .iter()
+            .filter(|a| a.required == Some(true))
+            .filter_map(|a| a.name.clone())
+            .filter(|n| header.contains(n))
+            .collect();
+        let number_attributes = schema
+            .iter()
+            .filter(|a| a.attribute_data_type == Some(AttributeDataType::Number))
+            .filter_map(|a| a.name.clone())
+            .filter(|n| n.starts_with("custom:"))
+            .collect();
+        let mfa = match pool.mfa_configuration {
+            Some(UserPoolMfaType::On) => Mfa::On,
+            Some(UserPoolMfaType::Optional) => Mfa::Optional,
+            _ => Mfa::Off,
+        };
+        Ok(PoolRules {
+            header,
+            required,
+            mfa,
+            number_attributes,
+            require_full_header,
+        })
+    }
+
+    pub async fn create_job(&self, name: &str) -> Result<NewJob, PoolError> {
+        let job = self
+            .client
+            .create_user_import_job()
+            .user_pool_id(&self.pool_id)
+            .job_name(name)
+            .cloud_watch_logs_role_arn(&self.logs_role_arn)
+            .send()
+            .await
+            .map_err(|e| call_error("CreateUserImportJob", e))?
+            .user_import_job
+            .ok_or_else(|| PoolError::Call {
+                call: "CreateUserImportJob",
+                detail: "no UserImportJob in the answer".into(),
+            })?;
+        match (job.job_id, job.pre_signed_url) {
+            (Some(id), Some(url)) => Ok(NewJob {
+                id,
+                name: job.job_name.unwrap_or_else(|| name.to_owned()),
+                presigned_url: url,
+                created: std::time::Instant::now(),
+            }),
+            _ => Err(PoolError::Call {
+                call: "CreateUserImportJob",
+                detail: "the job has no id or no URL".into(),
+            }),
+        }
+    }
+
+    pub async fn start_job(&self, job_id: &str) -> Result<Start, PoolError> {
+        match self
+            .client
+            .start_user_import_job()
+            .user_pool_id(&self.pool_id)
+            .job_id(job_id)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(Start::Started),
+            Err(e)
+                if assumptions::PRECONDITION_AFTER_UPLOAD_MEANS_BUSY
+                    && e.as_service_error()
+                        .is_some_and(|s| s.is_precondition_not_met_exception()) =>
+            {
+                Ok(Start::Busy(
+                    e.as_service_error()
+                        .and_then(|s| s.meta().message())
+                        .unwrap_or_default()
+                        .to_owned(),
+                ))
+            }
+            Err(e) => Err(call_error("StartUserImportJob", e)),
+        }
+    }
+
+    pub async fn describe_job(&self, job_id: &str) -> Result<JobState, PoolError> {
+        let job = self
+            .client
+            .describe_user_import_job()
+            .user_pool_id(&self.pool_id)
+            .job_id(job_id)
+            .send()
+            .await
+            .map_err(|e| call_error("DescribeUserImportJob", e))?
+            .user_import_job
+            .ok_or_else(|| PoolError::Call {
+                call: "DescribeUserImportJob",
+                detail: "no UserImportJob".into(),
+            })?;
+        Ok(JobState {
+            job_id: job_id.to_owned(),
+            status: job
+                .status
+                .as_ref()
+                .map(UserImportJobStatusType::as_str)
+                .unwrap_or("Unknown")
+                .to_owned(),
+            imported_users: job.imported_users,
+            skipped_users: job.skipped_users,
+            failed_users: job.failed_users,
+            completion_message: job.completion_message,
+        })
+    }
+}
+
+/// A readable job name from the object's file name: `[\w\s+=,.@-]`, 1 to 128 characters. Letters
+/// outside ASCII become `-`, since the API's `\w` may be ASCII-only.
+pub fn job_name(key: &str) -> String {
+    let file = key.rsplit('/').next().unwrap_or(key);
+    let name: String = file
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == ' ' || "+=,.@-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(128)
+        .collect();
+    if name.trim().is_empty() {
+        "import".to_owned()
+    } else {
+        name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::job_name;
+
+    #[test]
+    fn job_names_are_readable_and_valid() {
+        assert_eq!(job_name("incoming/new users+1.csv"), "new users+1.csv");
+        assert_eq!(job_name("incoming/José & Zoë (march).csv"), "Jos- - Zo- -march-.csv");
+        assert_eq!(job_name("incoming/"), "import");
+        assert_eq!(
+            job_name(&format!("incoming/{}.csv", "a".repeat(300))).chars().count(),
+            128
+        );
+    }
+}

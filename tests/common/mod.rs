@@ -1,0 +1,88 @@
+//! Shared set-up of the end-to-end tests: a sandbox (emulator + pool + drop bucket + the
+//! function's App) and small helpers over it. Everything goes through real HTTP and SigV4.
+
+#![allow(dead_code)] // each test file uses its own share of the helpers
+
+use std::time::Duration;
+
+use aws_sdk_s3::primitives::ByteStream;
+use cognito_import::ledger::Record;
+use cognito_import::local::{BUCKET, Sandbox};
+use cognito_import::synth;
+use cognito_import_emulator::{EmulatorConfig, Job, JobStatus};
+use serde_json::{Value, json};
+
+pub async fn sandbox() -> Sandbox {
+    sandbox_with(EmulatorConfig::default(), &[]).await
+}
+
+pub async fn sandbox_with(config: EmulatorConfig, env: &[(&str, &str)]) -> Sandbox {
+    Sandbox::start(config, json!({}), env).await.expect("sandbox starts")
+}
+
+/// A valid file of `rows` realistic users for the standard header.
+pub fn users_csv(rows: u64, seed: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    synth::write_users(&mut out, &synth::standard_header(), rows, seed).unwrap();
+    out
+}
+
+/// Puts `bytes` at `key`; returns the S3 event for it.
+pub async fn drop_file(sb: &Sandbox, key: &str, bytes: &[u8]) -> Value {
+    let etag = sb.drop_bytes(key, ByteStream::from(bytes.to_vec())).await.unwrap();
+    sb.s3_event(key, &etag, bytes.len() as u64)
+}
+
+pub fn outcome(answer: &Value) -> &str {
+    answer["results"][0]["outcome"].as_str().unwrap_or("(none)")
+}
+
+/// Waits for a job to end and returns it.
+pub async fn finished(sb: &Sandbox, job_id: &str) -> Job {
+    let job = sb
+        .emulator
+        .wait_for_job(job_id, Duration::from_secs(20))
+        .await
+        .expect("the job exists");
+    assert!(
+        !matches!(
+            job.status,
+            JobStatus::Created | JobStatus::Pending | JobStatus::InProgress
+        ),
+        "job {job_id} did not finish: {:?}",
+        job.status
+    );
+    job
+}
+
+/// Every state record in the drop bucket.
+pub async fn records(sb: &Sandbox) -> Vec<Record> {
+    let listed = sb
+        .app
+        .s3
+        .list_objects_v2()
+        .bucket(BUCKET)
+        .prefix(&sb.app.config.state_prefix)
+        .send()
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for obj in listed.contents() {
+        let key = obj.key().unwrap();
+        let (record, _) = sb.app.ledger.read(BUCKET, key).await.unwrap().unwrap();
+        out.push(record);
+    }
+    out
+}
+
+/// The one state record of the bucket.
+pub async fn only_record(sb: &Sandbox) -> Record {
+    let mut all = records(sb).await;
+    assert_eq!(all.len(), 1, "expected one state record, found {all:?}");
+    all.remove(0)
+}
+
+pub async fn read_object(sb: &Sandbox, key: &str) -> Vec<u8> {
+    let out = sb.app.s3.get_object().bucket(BUCKET).key(key).send().await.unwrap();
+    out.body.collect().await.unwrap().into_bytes().to_vec()
+}

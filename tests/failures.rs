@@ -1,0 +1,212 @@
+//! Bad input and bad luck, end to end: every case ends in a reported state, with no job wasted on
+//! a file that cannot succeed and never two imports of one object.
+
+mod common;
+
+use std::time::Duration;
+
+use cognito_import::ledger::Status;
+use cognito_import::local::{BUCKET, Sandbox};
+use cognito_import_emulator::{EmulatorConfig, Fault, JobStatus};
+use common::*;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn an_invalid_file_gets_no_job_and_a_precise_report() {
+    let sb = sandbox().await;
+    let header = cognito_import::synth::standard_header();
+    let mut csv = String::from_utf8(users_csv(3, 1)).unwrap();
+    let columns = header.len();
+    let mut bad = vec![""; columns];
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    bad[at("cognito:username")] = "SECRET-USER-9";
+    bad[at("email_verified")] = "yes";
+    bad[at("phone_number")] = "555-SECRET";
+    csv.push_str(&bad.join(","));
+    csv.push('\n');
+    let event = drop_file(&sb, "incoming/bad.csv", csv.as_bytes()).await;
+
+    let answer = sb.invoke(event).await.unwrap();
+    assert_eq!(outcome(&answer), "rejected", "{answer}");
+    assert!(
+        sb.emulator.jobs().is_empty(),
+        "a job was spent on a file that cannot succeed"
+    );
+
+    let record = only_record(&sb).await;
+    assert_eq!(record.status, Status::Rejected);
+    let report_key = record.report_key.clone().unwrap();
+    assert_eq!(answer["results"][0]["reportKey"], report_key.as_str());
+    let report = read_object(&sb, &report_key).await;
+    let text = String::from_utf8(report.clone()).unwrap();
+    let report: Value = serde_json::from_slice(&report).unwrap();
+    let problems = report["problems"].as_array().unwrap();
+    // Line 5 (header, then three good rows): the boolean, the phone, and no verified contact.
+    assert!(problems.iter().all(|p| p["line"] == 5), "{report:#}");
+    let columns: Vec<&str> = problems.iter().filter_map(|p| p["column"].as_str()).collect();
+    assert!(columns.contains(&"email_verified"), "{report:#}");
+    assert!(columns.contains(&"phone_number"), "{report:#}");
+    assert_eq!(report["problemCount"], problems.len());
+    for secret in ["SECRET-USER-9", "555-SECRET", "yes"] {
+        assert!(!text.contains(secret), "the report leaks a value: {text}");
+    }
+}
+
+#[tokio::test]
+async fn an_object_overwritten_after_its_event_is_never_imported_silently() {
+    let sb = sandbox().await;
+    let event = drop_file(&sb, "incoming/changing.csv", &users_csv(2, 2)).await;
+    // A new upload lands before the function reads the first one.
+    drop_file(&sb, "incoming/changing.csv", &users_csv(3, 3)).await;
+    let answer = sb.invoke(event).await.unwrap();
+    assert_eq!(outcome(&answer), "missing", "{answer}");
+    assert!(sb.emulator.jobs().is_empty());
+    assert_eq!(only_record(&sb).await.status, Status::Missing);
+}
+
+#[tokio::test]
+async fn a_missing_object_is_reported_not_imported() {
+    let sb = sandbox().await;
+    let event = sb.s3_event("incoming/never-there.csv", "0123456789abcdef0123456789abcdef", 10);
+    let answer = sb.invoke(event).await.unwrap();
+    assert_eq!(outcome(&answer), "missing", "{answer}");
+    let record = only_record(&sb).await;
+    assert_eq!(record.status, Status::Missing);
+    assert_eq!(record.key, "incoming/never-there.csv");
+}
+
+#[tokio::test]
+async fn throttled_create_user_import_job_is_retried() {
+    let sb = sandbox().await;
+    sb.emulator.faults().inject("CreateUserImportJob", Fault::Throttle, 2);
+    sb.emulator.faults().inject("GetCSVHeader", Fault::Fail, 1);
+    let event = drop_file(&sb, "incoming/throttled.csv", &users_csv(2, 4)).await;
+    let answer = sb.invoke(event).await.unwrap();
+    assert_eq!(outcome(&answer), "started", "{answer}");
+    assert_eq!(sb.emulator.jobs().len(), 1);
+}
+
+#[tokio::test]
+async fn a_dropped_upload_connection_is_retried_and_imports_once() {
+    let sb = sandbox().await;
+    sb.emulator.faults().drop_uploads(1);
+    let event = drop_file(&sb, "incoming/dropped.csv", &users_csv(6, 5)).await;
+    let answer = sb.invoke(event).await.unwrap();
+    assert_eq!(outcome(&answer), "started", "{answer}");
+    assert_eq!(sb.emulator.jobs().len(), 1);
+    let job = finished(&sb, &sb.emulator.jobs()[0].id).await;
+    assert_eq!((job.status, job.imported, job.skipped), (JobStatus::Succeeded, 6, 0));
+    assert_eq!(sb.emulator.users(&sb.pool_id).len(), 6);
+}
+
+#[tokio::test]
+async fn an_expired_url_gets_a_fresh_job_and_the_file_is_imported_once() {
+    let sb = sandbox().await;
+    // Two dropped uploads and their backoff outlast a 1 s URL: the third try meets an expired URL.
+    sb.emulator.faults().set_url_lifetime(Some(Duration::from_secs(1)));
+    sb.emulator.faults().drop_uploads(2);
+    let event = drop_file(&sb, "incoming/slow.csv", &users_csv(3, 6)).await;
+    let answer = sb.invoke(event).await.unwrap();
+    assert_eq!(outcome(&answer), "started", "{answer}");
+
+    let jobs = sb.emulator.jobs();
+    assert_eq!(jobs.len(), 2, "one abandoned job and one fresh one");
+    assert_eq!(jobs[0].status, JobStatus::Created, "the abandoned job is never started");
+    let job = finished(&sb, &jobs[1].id).await;
+    assert_eq!((job.status, job.imported), (JobStatus::Succeeded, 3));
+    let record = only_record(&sb).await;
+    assert_eq!(record.abandoned_jobs, vec![jobs[0].id.clone()]);
+    assert_eq!(record.job_id.as_deref(), Some(jobs[1].id.as_str()));
+}
+
+#[tokio::test]
+async fn urls_that_always_expire_end_in_a_clear_failure_without_a_start() {
+    let sb = sandbox().await;
+    sb.emulator.faults().set_url_lifetime(Some(Duration::ZERO));
+    let event = drop_file(&sb, "incoming/never.csv", &users_csv(1, 7)).await;
+    let err = sb.invoke(event).await.unwrap_err().to_string();
+    assert!(err.contains("the pre-signed URLs of two jobs expired"), "{err}");
+    assert!(!err.contains("X-Amz-Signature"), "the URL leaked: {err}");
+    assert!(sb.emulator.jobs().iter().all(|j| j.status == JobStatus::Created));
+    assert_eq!(only_record(&sb).await.status, Status::Failed);
+}
+
+#[tokio::test]
+async fn another_active_job_leaves_the_new_one_queued() {
+    let sb = sandbox_with(
+        EmulatorConfig {
+            row_delay: Duration::from_millis(200),
+            ..Default::default()
+        },
+        &[],
+    )
+    .await;
+    let first = sb
+        .invoke(drop_file(&sb, "incoming/first.csv", &users_csv(5, 8)).await)
+        .await
+        .unwrap();
+    assert_eq!(outcome(&first), "started");
+    let second = sb
+        .invoke(drop_file(&sb, "incoming/second.csv", &users_csv(2, 9)).await)
+        .await
+        .unwrap();
+    assert_eq!(outcome(&second), "queued", "{second}");
+    let queued_job = second["results"][0]["jobId"].as_str().unwrap();
+    let record = records(&sb)
+        .await
+        .into_iter()
+        .find(|r| r.key == "incoming/second.csv")
+        .unwrap();
+    assert_eq!(record.status, Status::Queued);
+    assert_eq!(record.job_id.as_deref(), Some(queued_job));
+    assert_eq!(
+        sb.emulator.job(queued_job).unwrap().status,
+        JobStatus::Created,
+        "uploaded, waiting to start"
+    );
+}
+
+#[tokio::test]
+async fn a_pool_that_cannot_import_fails_clearly_before_any_job() {
+    let sb = Sandbox::start(EmulatorConfig::default(), json!({ "AutoVerifiedAttributes": [] }), &[])
+        .await
+        .unwrap();
+    let event = drop_file(&sb, "incoming/users.csv", &users_csv(1, 10)).await;
+    let err = sb.invoke(event).await.unwrap_err().to_string();
+    assert!(err.contains("auto-verifies neither email nor phone_number"), "{err}");
+    assert!(sb.emulator.jobs().is_empty());
+    let record = only_record(&sb).await;
+    assert_eq!(record.status, Status::Failed);
+    // A failed object is retried by the next delivery (once the pool is fixed).
+    assert!(record.message.unwrap().contains("auto-verifies neither"));
+}
+
+#[tokio::test]
+async fn malformed_events_are_refused_with_a_clear_message() {
+    let sb = sandbox().await;
+    let err = sb.invoke(json!({ "hello": "world" })).await.unwrap_err().to_string();
+    assert!(err.contains("unrecognised event"), "{err}");
+    let err = sb
+        .invoke(json!({ "Records": [{ "eventSource": "aws:s3", "s3": {} }] }))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("malformed S3 notification event"), "{err}");
+    let ignored = sb
+        .invoke(json!({ "Service": "Amazon S3", "Event": "s3:TestEvent" }))
+        .await
+        .unwrap();
+    assert!(ignored["ignored"].as_str().unwrap().contains("test event"));
+}
+
+#[tokio::test]
+async fn the_bucket_key_holds_nothing_but_the_file_itself() {
+    let sb = sandbox().await;
+    let event = drop_file(&sb, "incoming/plain.csv", &users_csv(1, 11)).await;
+    sb.invoke(event).await.unwrap();
+    let listed = sb.app.s3.list_objects_v2().bucket(BUCKET).send().await.unwrap();
+    let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(keys.contains(&"incoming/plain.csv"));
+    assert!(keys.iter().any(|k| k.starts_with("import-state/incoming/plain.csv@")));
+}
