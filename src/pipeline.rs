@@ -233,8 +233,16 @@ async fn missing(app: &App, object: &ObjectRef, message: &str) -> Outcome {
     let mut record = Record::new(object, &tag, object.size.unwrap_or(0));
     record.status = Status::Missing;
     record.message = Some(message.to_owned());
-    if let Err(e) = app.ledger.claim(&record).await {
-        warn!(error = %e, "could not record the missing object");
+    match app.ledger.claim(&record).await {
+        // Gone now, but an earlier delivery had it: that is what happened to this version.
+        Ok(Claim::Taken(existing)) if existing.status != Status::Missing => {
+            return Outcome::Duplicate {
+                status: existing.status,
+                job_id: existing.job_id,
+            };
+        }
+        Ok(_) => {}
+        Err(e) => warn!(error = %e, "could not record the missing object"),
     }
     warn!(message, "object missing");
     Outcome::Missing {
@@ -263,6 +271,22 @@ async fn open(s3: &S3Client, record: &Record) -> Result<Option<ByteStream>, Stop
 
 /// Steps 4 to 7 for a claimed object.
 async fn import(app: &App, object: &ObjectRef, record: &mut Record, etag: &mut String) -> Result<Outcome, Stop> {
+    if let Some(previous) = record.job_id.clone() {
+        // A retry after a failure that followed CreateUserImportJob. If that job did start (say,
+        // StartUserImportJob's answer was lost), it is the import: never start a second one.
+        let state = app.pool.describe_job(&previous).await?;
+        if !matches!(state.status.as_str(), "Created" | "Expired") {
+            record.status = Status::Started;
+            record.message = None;
+            *etag = app.ledger.update(record, etag).await?;
+            info!(job_id = %previous, status = %state.status, "the earlier attempt's job had started");
+            return Ok(Outcome::Started { job_id: previous });
+        }
+        if !record.abandoned_jobs.contains(&previous) {
+            record.abandoned_jobs.push(previous);
+        }
+        record.job_id = None;
+    }
     let rules = app.pool.rules(app.config.require_full_header).await?;
     let verdict = if record.size > check::MAX_BYTES {
         // Cognito refuses it whatever it holds: no need to read it.

@@ -3,6 +3,7 @@
 
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, SdkError};
+use aws_sdk_cognitoidentityprovider::operation::start_user_import_job::StartUserImportJobError;
 use aws_sdk_cognitoidentityprovider::types::{AttributeDataType, UserImportJobStatusType, UserPoolMfaType};
 
 use crate::assumptions;
@@ -187,19 +188,14 @@ impl Pool {
             .await
         {
             Ok(_) => Ok(Start::Started),
-            Err(e)
-                if assumptions::PRECONDITION_AFTER_UPLOAD_MEANS_BUSY
-                    && e.as_service_error()
-                        .is_some_and(|s| s.is_precondition_not_met_exception()) =>
-            {
-                Ok(Start::Busy(
-                    e.as_service_error()
-                        .and_then(|s| s.meta().message())
-                        .unwrap_or_default()
-                        .to_owned(),
-                ))
-            }
-            Err(e) => Err(call_error("StartUserImportJob", e)),
+            Err(e) => match e.as_service_error() {
+                Some(StartUserImportJobError::PreconditionNotMetException(busy))
+                    if assumptions::PRECONDITION_AFTER_UPLOAD_MEANS_BUSY =>
+                {
+                    Ok(Start::Busy(busy.message().unwrap_or_default().to_owned()))
+                }
+                _ => Err(call_error("StartUserImportJob", e)),
+            },
         }
     }
 
@@ -268,5 +264,125 @@ mod tests {
             job_name(&format!("incoming/{}.csv", "a".repeat(300))).chars().count(),
             128
         );
+    }
+}
+
+#[cfg(test)]
+mod mocked {
+    //! Edge cases of the Cognito answers, on clients that never leave the process.
+
+    use aws_sdk_cognitoidentityprovider::Client;
+    use aws_sdk_cognitoidentityprovider::operation::describe_user_pool::DescribeUserPoolOutput;
+    use aws_sdk_cognitoidentityprovider::operation::get_csv_header::GetCsvHeaderOutput;
+    use aws_sdk_cognitoidentityprovider::types::error::{PreconditionNotMetException, ResourceNotFoundException};
+    use aws_sdk_cognitoidentityprovider::types::{
+        AttributeDataType, SchemaAttributeType, UserPoolMfaType, UserPoolType, VerifiedAttributeType,
+    };
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    use super::*;
+
+    fn attribute(name: &str, data_type: AttributeDataType, required: bool) -> SchemaAttributeType {
+        SchemaAttributeType::builder()
+            .name(name)
+            .attribute_data_type(data_type)
+            .required(required)
+            .build()
+    }
+
+    fn pool_with(client: Client) -> Pool {
+        Pool::new(client, "us-east-1_Abc", "arn:aws:iam::111111111111:role/R")
+    }
+
+    #[tokio::test]
+    async fn rules_come_from_the_header_and_the_pool_schema() {
+        let header = mock!(Client::get_csv_header).then_output(|| {
+            GetCsvHeaderOutput::builder()
+                .set_csv_header(Some(
+                    [
+                        "email",
+                        "email_verified",
+                        "custom:age",
+                        "custom:tier",
+                        "cognito:mfa_enabled",
+                        "cognito:username",
+                    ]
+                    .map(String::from)
+                    .to_vec(),
+                ))
+                .build()
+        });
+        let describe = mock!(Client::describe_user_pool).then_output(|| {
+            let pool = UserPoolType::builder()
+                .auto_verified_attributes(VerifiedAttributeType::Email)
+                .mfa_configuration(UserPoolMfaType::On)
+                .schema_attributes(attribute("sub", AttributeDataType::String, true))
+                .schema_attributes(attribute("email", AttributeDataType::String, true))
+                .schema_attributes(attribute("custom:age", AttributeDataType::Number, false))
+                .schema_attributes(attribute("custom:tier", AttributeDataType::String, false))
+                .build();
+            DescribeUserPoolOutput::builder().user_pool(pool).build()
+        });
+        let client = mock_client!(
+            aws_sdk_cognitoidentityprovider,
+            RuleMode::MatchAny,
+            [&header, &describe]
+        );
+        let rules = pool_with(client).rules(true).await.unwrap();
+        // `sub` is required but not a column: only columns can be required of a file.
+        assert_eq!(rules.required, vec!["email"]);
+        assert_eq!(rules.number_attributes, vec!["custom:age"]);
+        assert_eq!(rules.mfa, Mfa::On);
+        assert_eq!(rules.header.len(), 6);
+        assert!(rules.require_full_header);
+    }
+
+    #[tokio::test]
+    async fn a_pool_that_auto_verifies_nothing_cannot_import() {
+        let header = mock!(Client::get_csv_header).then_output(|| GetCsvHeaderOutput::builder().build());
+        let describe = mock!(Client::describe_user_pool).then_output(|| {
+            DescribeUserPoolOutput::builder()
+                .user_pool(UserPoolType::builder().build())
+                .build()
+        });
+        let client = mock_client!(
+            aws_sdk_cognitoidentityprovider,
+            RuleMode::MatchAny,
+            [&header, &describe]
+        );
+        let err = pool_with(client).rules(true).await.unwrap_err();
+        assert!(
+            matches!(err, PoolError::CannotImport(ref id) if id == "us-east-1_Abc"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_precondition_after_upload_means_another_job_is_active() {
+        let busy = mock!(Client::start_user_import_job).then_error(|| {
+            StartUserImportJobError::PreconditionNotMetException(
+                PreconditionNotMetException::builder()
+                    .message("Another import job is in progress")
+                    .build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_cognitoidentityprovider, [&busy]);
+        let start = pool_with(client).start_job("import-1").await.unwrap();
+        assert_eq!(start, Start::Busy("Another import job is in progress".into()));
+    }
+
+    #[tokio::test]
+    async fn other_start_errors_name_the_call() {
+        let gone = mock!(Client::start_user_import_job).then_error(|| {
+            StartUserImportJobError::ResourceNotFoundException(
+                ResourceNotFoundException::builder()
+                    .message("Import job import-1 does not exist.")
+                    .build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_cognitoidentityprovider, [&gone]);
+        let err = pool_with(client).start_job("import-1").await.unwrap_err().to_string();
+        assert!(err.starts_with("StartUserImportJob failed:"), "{err}");
+        assert!(err.contains("does not exist"), "{err}");
     }
 }

@@ -210,3 +210,50 @@ async fn the_bucket_key_holds_nothing_but_the_file_itself() {
     assert!(keys.contains(&"incoming/plain.csv"));
     assert!(keys.iter().any(|k| k.starts_with("import-state/incoming/plain.csv@")));
 }
+
+#[tokio::test]
+async fn a_lost_start_answer_never_leads_to_a_second_job() {
+    let sb = sandbox().await;
+    // The job starts, but its answer is lost; the SDK's retry then meets a job that is no longer
+    // Created, and the invocation fails.
+    sb.emulator.faults().inject("StartUserImportJob", Fault::LoseAnswer, 1);
+    let event = drop_file(&sb, "incoming/lost.csv", &users_csv(3, 12)).await;
+    let err = sb.invoke(event.clone()).await.unwrap_err().to_string();
+    assert!(err.contains("StartUserImportJob failed"), "{err}");
+    let jobs = sb.emulator.jobs();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(only_record(&sb).await.status, Status::Failed);
+
+    // The redelivery finds that the job had started: it is the import.
+    let answer = sb.invoke(event).await.unwrap();
+    assert_eq!(outcome(&answer), "started", "{answer}");
+    assert_eq!(answer["results"][0]["jobId"], jobs[0].id.as_str());
+    assert_eq!(sb.emulator.jobs().len(), 1, "a second job was created");
+    let record = only_record(&sb).await;
+    assert_eq!(
+        (record.status, record.job_id.as_deref()),
+        (Status::Started, Some(jobs[0].id.as_str()))
+    );
+    let job = finished(&sb, &jobs[0].id).await;
+    assert_eq!((job.status, job.imported), (JobStatus::Succeeded, 3));
+}
+
+#[tokio::test]
+async fn a_late_duplicate_of_an_imported_then_deleted_object_reports_the_import() {
+    let sb = sandbox().await;
+    let event = drop_file(&sb, "incoming/deleted-later.csv", &users_csv(1, 13)).await;
+    let first = sb.invoke(event.clone()).await.unwrap();
+    assert_eq!(outcome(&first), "started");
+    sb.app
+        .s3
+        .delete_object()
+        .bucket(BUCKET)
+        .key("incoming/deleted-later.csv")
+        .send()
+        .await
+        .unwrap();
+    let late = sb.invoke(event).await.unwrap();
+    assert_eq!(outcome(&late), "duplicate", "{late}");
+    assert_eq!(late["results"][0]["jobId"], first["results"][0]["jobId"]);
+    assert_eq!(only_record(&sb).await.status, Status::Started);
+}

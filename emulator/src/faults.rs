@@ -14,6 +14,9 @@ pub enum Fault {
     Throttle,
     /// InternalErrorException (Cognito), ServiceUnavailableException (Logs), InternalError (S3).
     Fail,
+    /// The call is carried out, then its answer is replaced by the `Fail` error: the caller cannot
+    /// tell that it happened (a timeout after the service committed). S3 answers it as `Fail`.
+    LoseAnswer,
 }
 
 #[derive(Default)]

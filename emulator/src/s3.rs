@@ -215,7 +215,7 @@ impl S3Access for Access {
         }
         match self.faults.take(op) {
             Some(Fault::Throttle) => Err(s3_error!(SlowDown, "Please reduce your request rate.")),
-            Some(Fault::Fail) => Err(s3_error!(
+            Some(Fault::Fail | Fault::LoseAnswer) => Err(s3_error!(
                 InternalError,
                 "We encountered an internal error. Please try again."
             )),

@@ -96,21 +96,27 @@ fn json_call(shared: &Arc<Shared>, parts: &http::request::Parts, body: &[u8], ta
     )
     .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
     debug!(service, op, "call");
-    if let Some(fault) = shared.faults.take(op) {
-        return Err(match (service, fault) {
-            ("logs", Fault::Throttle) => ApiError::new("ThrottlingException", "Rate exceeded"),
-            ("logs", Fault::Fail) => ApiError::new("ServiceUnavailableException", "The service is unavailable."),
-            (_, Fault::Throttle) => ApiError::new("TooManyRequestsException", "Rate exceeded"),
-            (_, Fault::Fail) => ApiError::new("InternalErrorException", "Internal error"),
-        });
+    let fault = shared.faults.take(op);
+    let error = |fault| match (service, fault) {
+        ("logs", Fault::Throttle) => ApiError::new("ThrottlingException", "Rate exceeded"),
+        ("logs", _) => ApiError::new("ServiceUnavailableException", "The service is unavailable."),
+        (_, Fault::Throttle) => ApiError::new("TooManyRequestsException", "Rate exceeded"),
+        (_, _) => ApiError::new("InternalErrorException", "Internal error"),
+    };
+    if let Some(fault @ (Fault::Throttle | Fault::Fail)) = fault {
+        return Err(error(fault));
     }
     let input = if body.is_empty() {
         Input(serde_json::json!({}))
     } else {
         Input(serde_json::from_slice(body).map_err(|e| ApiError::new("SerializationException", e.to_string()))?)
     };
-    match service {
+    let result = match service {
         "logs" => shared.logs.lock().unwrap().handle(op, &input),
         _ => crate::cognito::handle(shared, op, &input),
+    };
+    match fault {
+        Some(lost @ Fault::LoseAnswer) => Err(error(lost)),
+        _ => result,
     }
 }

@@ -23,6 +23,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Runs the Lambda handler once on an event file, with the configuration and AWS credentials of
+    /// the environment (as the deployed function would), and prints its answer.
+    Handle {
+        /// A JSON event: S3 notification, EventBridge, SQS batch or {"bucket", "key"}.
+        #[arg(long)]
+        event: PathBuf,
+    },
     /// Writes a file of realistic users for the standard header (for trials and benchmarks).
     Generate {
         /// Where to write the CSV.
@@ -34,18 +41,29 @@ enum Command {
     },
 }
 
+fn init_logs(default: &str) {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into()))
+        .init();
+}
+
+async fn handle_once(path: &std::path::Path) -> Result<serde_json::Value, Box<dyn std::error::Error + Send + Sync>> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let event = serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+    let config = cognito_import::config::Config::from_env()?;
+    let sdk = cognito_import::clients::aws_config().await;
+    let app = cognito_import::clients::app(config, &sdk);
+    let event = lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default());
+    cognito_import::handler::handle(&app, event).await
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         #[cfg(feature = "local")]
         Command::Local { file, json } => {
-            tracing_subscriber::fmt()
-                .with_writer(std::io::stderr)
-                .with_env_filter(
-                    tracing_subscriber::EnvFilter::try_from_default_env()
-                        .unwrap_or_else(|_| "warn,cognito_import=info".into()),
-                )
-                .init();
+            init_logs("warn,cognito_import=info");
             let runtime = tokio::runtime::Runtime::new().expect("a Tokio runtime");
             match runtime.block_on(cognito_import::local::run(&file, json)) {
                 Ok(true) => ExitCode::SUCCESS,
@@ -53,6 +71,20 @@ fn main() -> ExitCode {
                 Err(e) => {
                     eprintln!("cognito-import local: {e}");
                     ExitCode::from(2)
+                }
+            }
+        }
+        Command::Handle { event } => {
+            init_logs("info,aws_config=warn");
+            let runtime = tokio::runtime::Runtime::new().expect("a Tokio runtime");
+            match runtime.block_on(handle_once(&event)) {
+                Ok(answer) => {
+                    println!("{answer}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("cognito-import handle: {e}");
+                    ExitCode::FAILURE
                 }
             }
         }

@@ -1,0 +1,127 @@
+//! The function process alone, end to end on the local stand-in, for a 10 MB and a ~100 MB file:
+//! peak RSS, time from event to job started, and throughput — beside the floor measured in the
+//! same run on the same emulator: a plain GET of the object streamed into a plain PUT to a
+//! pre-signed URL.
+//!
+//! `cargo bench --bench pipeline` (release). The emulator runs in this process; the function runs
+//! as a child process (`cognito-import handle --event …`) so that its peak RSS is its own.
+//! Prints figures; asserts only that every import started and succeeded.
+
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::primitives::ByteStream;
+use cognito_import::local::{BUCKET, Sandbox};
+use cognito_import::{synth, upload};
+use cognito_import_emulator::{EmulatorConfig, JobStatus};
+use serde_json::json;
+
+const MB: f64 = 1_000_000.0;
+
+/// Runs a command to its end; returns its wall time, its peak RSS in bytes and its stdout.
+fn run_measured(cmd: &mut Command) -> (Duration, u64, String) {
+    let started = Instant::now();
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the function binary starts");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value for wait4 to fill.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child, with valid pointers; its stdout is drained after, which is
+    // safe because the function prints one short line.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let elapsed = started.elapsed();
+    assert_eq!(waited, pid, "wait4 failed");
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.expect("piped"), &mut stdout).unwrap();
+    let exit = std::process::ExitStatus::from_raw(status);
+    assert!(exit.success(), "the function failed: {exit:?}\n{stdout}");
+    (elapsed, usage.ru_maxrss as u64 * 1024, stdout)
+}
+
+async fn floor(sb: &Sandbox, key: &str, size: u64) -> Duration {
+    let job = sb.app.pool.create_job("floor").await.unwrap();
+    let started = Instant::now();
+    let object = sb.app.s3.get_object().bucket(BUCKET).key(key).send().await.unwrap();
+    upload::put(&sb.app.http, &job.presigned_url, object.body, size)
+        .await
+        .unwrap();
+    started.elapsed()
+}
+
+async fn measure(sb: &Sandbox, dir: &Path, rows: u64) {
+    let file = dir.join(format!("users-{rows}.csv"));
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
+    let size = synth::write_users(&mut out, &synth::standard_header(), rows, rows).unwrap();
+    std::io::Write::flush(&mut out).unwrap();
+    drop(out);
+    let key = format!("incoming/bench-{rows}.csv");
+    let etag = sb
+        .drop_bytes(&key, ByteStream::from_path(&file).await.unwrap())
+        .await
+        .unwrap();
+
+    let floor = floor(sb, &key, size).await;
+
+    let event_path = dir.join(format!("event-{rows}.json"));
+    std::fs::write(&event_path, sb.s3_event(&key, &etag, size).to_string()).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cognito-import"));
+    cmd.arg("handle")
+        .arg("--event")
+        .arg(&event_path)
+        .env("AWS_ENDPOINT_URL", sb.emulator.endpoint())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", &sb.emulator.config().region)
+        .env("USER_POOL_ID", &sb.pool_id)
+        .env("CLOUDWATCH_LOGS_ROLE_ARN", cognito_import::local::LOGS_ROLE_ARN)
+        .env("S3_FORCE_PATH_STYLE", "true")
+        .env("RUST_LOG", "warn");
+    let (elapsed, rss, stdout) = run_measured(&mut cmd);
+    let answer: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(answer["results"][0]["outcome"], "started", "{answer}");
+    let job_id = answer["results"][0]["jobId"].as_str().unwrap();
+
+    println!(
+        "pipeline: {:.1} MB ({rows} rows): event→started {:.3} s, floor (GET streamed into PUT) {:.3} s = {:.2}× floor; \
+         throughput {:.0} MB/s (floor {:.0} MB/s); function peak RSS {:.1} MB",
+        size as f64 / MB,
+        elapsed.as_secs_f64(),
+        floor.as_secs_f64(),
+        elapsed.as_secs_f64() / floor.as_secs_f64(),
+        size as f64 / MB / elapsed.as_secs_f64(),
+        size as f64 / MB / floor.as_secs_f64(),
+        rss as f64 / MB,
+    );
+    // One job at a time per account: let this one finish before the next file.
+    let job = sb
+        .emulator
+        .wait_for_job(job_id, Duration::from_secs(600))
+        .await
+        .unwrap();
+    assert_eq!((job.status, job.imported), (JobStatus::Succeeded, rows), "{job:?}");
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` passes nothing and expects a quick run.
+    let full = std::env::args().any(|a| a == "--bench");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let config = EmulatorConfig {
+            data_dir: Some(dir.path().join("s3")),
+            ..Default::default()
+        };
+        std::fs::create_dir_all(dir.path().join("s3")).unwrap();
+        let sb = Sandbox::start(config, json!({}), &[]).await.unwrap();
+        let sizes: &[u64] = if full { &[50_000, 500_000] } else { &[2_000] };
+        for &rows in sizes {
+            measure(&sb, dir.path(), rows).await;
+        }
+        println!("(MB = 10^6 bytes; peak RSS from wait4 of the function's own process)");
+    });
+}
