@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# The AWS SAM stack, checked offline: cfn-lint, sam validate (with and without --lint), checkov
+# for each trigger kind, then `sam build` of the function for arm64 and a look at the built
+# bootstrap (an AArch64 ELF executable, without the emulator in it). Installs its pinned tools
+# into .venv-infra/ (two venvs: aws-sam-cli and checkov cannot share one). Needs no AWS account.
+#
+#   bash scripts/infra-check.sh                      # everything; a cold sam build takes ~5+ min
+#   INFRA_SKIP_BUILD=1 bash scripts/infra-check.sh   # the template checks only (seconds)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Pinned so that every machine runs the same tools; all install from PyPI on Python 3.11.
+SAM_CLI_VERSION=1.170.0
+CFN_LINT_VERSION=1.58.0
+CARGO_LAMBDA_VERSION=1.9.2
+ZIGLANG_VERSION=0.17.1
+CHECKOV_VERSION=3.3.30
+VENV=.venv-infra
+TEMPLATE=template.yaml
+# The function's logical id in the template, and so its directory under .aws-sam/build.
+FUNCTION=ImportFunction
+TRIGGER_KINDS=(S3 S3Sqs EventBridge EventBridgeSqs)
+
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 DEBIAN_FRONTEND=noninteractive
+export SAM_CLI_TELEMETRY=0
+# Plain `sam validate` needs a region; no credentials are used by any step.
+export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
+export AWS_EC2_METADATA_DISABLED=true
+
+say() { echo "infra-check: $*"; }
+started=$SECONDS
+step_started=$SECONDS
+step() {
+    say "($((SECONDS - step_started)) s) done"
+    step_started=$SECONDS
+    echo "== infra: $*"
+}
+
+# apt_install PACKAGE...: as in scripts/test.sh, only root installs system packages.
+apt_updated=false
+apt_install() {
+    if [[ $(id -u) -ne 0 ]]; then
+        say "missing: $* (install it, or run this script as root so that it can apt-get install it)" >&2
+        exit 1
+    fi
+    if [[ $apt_updated == false ]]; then
+        apt-get update -qq
+        apt_updated=true
+    fi
+    apt-get install -y -qq "$@" >/dev/null
+}
+
+command -v python3 >/dev/null || apt_install python3 python3-venv
+
+# ensure_venv DIR REQUIREMENT...: DIR holds exactly these versions (made anew if its Python broke).
+ensure_venv() {
+    local dir=$1
+    shift
+    if ! "$dir/bin/python" -c 'import pip' >/dev/null 2>&1; then
+        rm -rf "$dir"
+        say "creating $dir"
+        if ! python3 -m venv "$dir"; then
+            rm -rf "$dir"
+            apt_install python3-venv
+            python3 -m venv "$dir"
+        fi
+    fi
+    if ! "$dir/bin/python" - "$@" <<'EOF'; then
+import importlib.metadata as m, sys
+for requirement in sys.argv[1:]:
+    name, version = requirement.split("==")
+    try:
+        if m.version(name) != version:
+            sys.exit(1)
+    except m.PackageNotFoundError:
+        sys.exit(1)
+EOF
+        say "installing $* into $dir"
+        "$dir/bin/python" -m pip install --quiet "$@"
+    fi
+}
+
+echo "== infra: tools"
+mkdir -p "$VENV"
+ensure_venv "$VENV/sam" "aws-sam-cli==$SAM_CLI_VERSION" "cfn-lint==$CFN_LINT_VERSION" \
+    "cargo-lambda==$CARGO_LAMBDA_VERSION" "ziglang==$ZIGLANG_VERSION"
+ensure_venv "$VENV/checkov" "checkov==$CHECKOV_VERSION"
+# sam, cfn-lint, cargo-lambda and zig (python3 -m ziglang, found by cargo-lambda) come first.
+export PATH="$PWD/$VENV/sam/bin:$PATH"
+CHECKOV="$PWD/$VENV/checkov/bin/checkov"
+sam --version
+cfn-lint --version
+cargo lambda --version
+say "zig $(python3 -m ziglang version)"
+say "checkov $("$CHECKOV" --version)"
+
+step "cfn-lint $TEMPLATE"
+cfn-lint "$TEMPLATE"
+
+step "sam validate --lint"
+sam validate --lint --template "$TEMPLATE"
+# Without --lint: the SAM transform itself (what `sam deploy` sends CloudFormation).
+sam validate --template "$TEMPLATE"
+
+step "checkov, once per TriggerKind"
+# checkov evaluates Conditions with the parameters' defaults, so resources of the other trigger
+# kinds (the SQS queues, the EventBridge rule) are only seen with their kind as the default.
+variants=$(mktemp -d)
+trap 'rm -rf "$variants"' EXIT
+for kind in "${TRIGGER_KINDS[@]}"; do
+    mkdir -p "$variants/$kind"
+    python3 - "$TEMPLATE" "$kind" "$variants/$kind/template.yaml" <<'EOF'
+import re, sys
+source, kind, out = sys.argv[1:]
+text = open(source, encoding="utf-8").read()
+block = re.search(r"^  TriggerKind:\n(?:    .*\n)+", text, re.M)
+assert block, "no TriggerKind parameter in the template"
+new_block, n = re.subn(r"^    Default: \w+$", f"    Default: {kind}", block.group(0), flags=re.M)
+assert n == 1, "TriggerKind has no single Default line"
+open(out, "w", encoding="utf-8").write(text[: block.start()] + new_block + text[block.end():])
+EOF
+    say "checkov with TriggerKind=$kind"
+    # --skip-download: no guidelines or policies from the network. checkov exits 0 on a file it
+    # cannot parse, having checked nothing: the summary line must show checks that ran.
+    if ! out=$("$CHECKOV" --file "$variants/$kind/template.yaml" --framework cloudformation \
+        --skip-download --compact --quiet 2>&1); then
+        echo "$out"
+        say "checkov found problems with TriggerKind=$kind (fix them, or skip them in the template's Metadata with a reason)" >&2
+        exit 1
+    fi
+    summary=$(grep -E '^Passed checks: [0-9]+, Failed checks: 0, ' <<<"$out" || true)
+    if [[ -z $summary || $summary == "Passed checks: 0,"* ]]; then
+        echo "$out"
+        say "checkov checked nothing with TriggerKind=$kind" >&2
+        exit 1
+    fi
+    say "$summary"
+done
+
+if [[ ${INFRA_SKIP_BUILD:-} == 1 ]]; then
+    step "sam build skipped (INFRA_SKIP_BUILD=1)"
+    say "template checks passed in $((SECONDS - started)) s"
+    exit 0
+fi
+
+step "sam build (cargo-lambda, arm64 release)"
+# cargo-lambda adds the target itself; adding it first keeps a missing target from showing up
+# as a build error.
+if command -v rustup >/dev/null; then
+    rustup target add aarch64-unknown-linux-gnu
+fi
+# SAM passes no cargo flags to cargo-lambda (BuildProperties takes only Binary), but cargo-lambda
+# reads its build options from CARGO_LAMBDA_* variables: build without the default `local`
+# feature, which exists for the CLI and pulls in the emulator crate. The workspace's release
+# profile keeps line tables (for benchmarks and backtraces), and cargo-lambda then leaves the
+# binary unstripped (70 MB instead of about 14); the function aborts on panic without a backtrace,
+# so its deployed build drops them.
+CARGO_LAMBDA_BUILD='{no_default_features=true}' CARGO_PROFILE_RELEASE_DEBUG=false \
+    CARGO_PROFILE_RELEASE_STRIP=symbols sam build --template "$TEMPLATE"
+
+step "the built bootstrap"
+python3 - ".aws-sam/build/$FUNCTION/bootstrap" <<'EOF'
+import os, struct, sys
+path = sys.argv[1]
+problems = []
+if not os.path.isfile(path):
+    sys.exit(f"infra-check: {path} was not built")
+data = open(path, "rb").read()
+if data[:4] != b"\x7fELF":
+    sys.exit(f"infra-check: {path} is not an ELF file")
+ei_class, ei_data = data[4], data[5]
+if ei_class != 2 or ei_data != 1:
+    problems.append(f"not a 64-bit little-endian ELF (class {ei_class}, data {ei_data})")
+e_type, e_machine = struct.unpack_from("<HH", data, 16)
+if e_machine != 0xB7:
+    problems.append(f"e_machine is {e_machine:#x}, not 0xb7 (AArch64)")
+# A position-independent executable is ET_DYN like a shared library: it is an executable only if
+# it names a program interpreter (PT_INTERP).
+e_phoff, = struct.unpack_from("<Q", data, 32)
+e_phentsize, e_phnum = struct.unpack_from("<HH", data, 54)
+segments = [struct.unpack_from("<I", data, e_phoff + i * e_phentsize)[0] for i in range(e_phnum)]
+PT_INTERP = 3
+if e_type == 2:
+    kind = "executable (ET_EXEC)"
+elif e_type == 3 and PT_INTERP in segments:
+    kind = "position-independent executable (ET_DYN with an interpreter)"
+else:
+    kind = None
+    problems.append(f"not an executable (e_type {e_type}, interpreter segment: {PT_INTERP in segments})")
+if not os.access(path, os.X_OK):
+    problems.append("not executable (mode bits)")
+# Stripped: no debug information, no symbol table (section names from the section header table).
+e_shoff, = struct.unpack_from("<Q", data, 40)
+e_shentsize, e_shnum, e_shstrndx = struct.unpack_from("<HHH", data, 58)
+def section(i):
+    return struct.unpack_from("<IIQQQQ", data, e_shoff + i * e_shentsize)
+names_offset = section(e_shstrndx)[4]
+def name(i):
+    start = names_offset + section(i)[0]
+    return data[start:data.index(b"\0", start)].decode()
+sections = {name(i) for i in range(e_shnum)}
+for unwanted in (".debug_info", ".debug_line", ".symtab"):
+    if unwanted in sections:
+        problems.append(f"not stripped: has a {unwanted} section")
+# The emulator (crate cognito-import-emulator, behind the `local` feature) must not be in it.
+for marker in (b"cognito_import_emulator", b"aws-cognito-idp-user-import-"):
+    if marker in data:
+        problems.append(f"contains {marker.decode()!r}: the emulator was built into the function")
+# And it must be the function: the names of the variables it reads are in it.
+for marker in (b"CLOUDWATCH_LOGS_ROLE_ARN", b"CLAIM_LEASE_SECONDS"):
+    if marker not in data:
+        problems.append(f"does not contain {marker.decode()!r}: is this the import function?")
+if problems:
+    sys.exit("infra-check: " + path + ":\n  - " + "\n  - ".join(problems))
+print(f"infra-check: {path}: AArch64 {kind}, stripped, {len(data) / 1e6:.1f} MB, no emulator in it")
+EOF
+
+step "finished"
+say "all infrastructure checks passed in $((SECONDS - started)) s"
