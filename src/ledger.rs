@@ -121,6 +121,14 @@ pub enum Claim {
     Taken(Box<Record>),
 }
 
+/// The condition a record is written under.
+enum Write<'a> {
+    /// Only if no record exists (`If-None-Match: *`).
+    Create,
+    /// Only over the version with this ETag (`If-Match`).
+    Replace(&'a str),
+}
+
 /// The state records of one bucket.
 #[derive(Clone)]
 pub struct Ledger {
@@ -164,22 +172,10 @@ impl Ledger {
     /// Creates the record if nobody has; else takes over a stale unfinished one, or reports it taken.
     pub async fn claim(&self, record: &Record) -> Result<Claim, LedgerError> {
         let key = self.record_key(record);
-        let put = self
-            .s3
-            .put_object()
-            .bucket(&record.bucket)
-            .key(&key)
-            .if_none_match("*")
-            .content_type("application/json")
-            .body(ByteStream::from(
-                serde_json::to_vec_pretty(record).expect("a record serialises"),
-            ))
-            .send()
-            .await;
-        match put {
-            Ok(out) => return Ok(Claim::Won(out.e_tag.unwrap_or_default())),
-            Err(e) if is_precondition_failed(&e) => {}
-            Err(e) => return Err(s3_error("create", &key, e)),
+        match self.put(record, &key, Write::Create).await {
+            Ok(etag) => return Ok(Claim::Won(etag)),
+            Err(LedgerError::Conflict { .. }) => {}
+            Err(e) => return Err(e),
         }
         let Some((existing, etag)) = self.read(&record.bucket, &key).await? else {
             // Deleted between our write and read: an operator cleared it; try once more.
@@ -203,22 +199,29 @@ impl Ledger {
     pub async fn update(&self, record: &mut Record, etag: &str) -> Result<String, LedgerError> {
         record.updated_at = now_secs();
         let key = self.record_key(record);
+        self.put(record, &key, Write::Replace(etag)).await
+    }
+
+    /// Writes the record under its condition; returns the new ETag. A failed condition is a
+    /// `Conflict`: someone else created or changed the record first.
+    async fn put(&self, record: &Record, key: &str, write: Write<'_>) -> Result<String, LedgerError> {
         let put = self
             .s3
             .put_object()
             .bucket(&record.bucket)
-            .key(&key)
-            .if_match(etag)
+            .key(key)
             .content_type("application/json")
             .body(ByteStream::from(
                 serde_json::to_vec_pretty(record).expect("a record serialises"),
-            ))
-            .send()
-            .await;
-        match put {
+            ));
+        let (put, action) = match write {
+            Write::Create => (put.if_none_match("*"), "create"),
+            Write::Replace(etag) => (put.if_match(etag), "update"),
+        };
+        match put.send().await {
             Ok(out) => Ok(out.e_tag.unwrap_or_default()),
-            Err(e) if is_precondition_failed(&e) => Err(LedgerError::Conflict { key }),
-            Err(e) => Err(s3_error("update", &key, e)),
+            Err(e) if is_precondition_failed(&e) => Err(LedgerError::Conflict { key: key.to_owned() }),
+            Err(e) => Err(s3_error(action, key, e)),
         }
     }
 
