@@ -17,3 +17,8 @@ pub const UPLOAD_URL_MARGIN: Duration = Duration::from_secs(120);
 /// another job of the account is active (Cognito runs one at a time and does not document this
 /// error's shape); the job is then queued, not failed.
 pub const PRECONDITION_AFTER_UPLOAD_MEANS_BUSY: bool = true;
+
+/// CloudWatch Logs may show the last lines of a job's log a little after DescribeUserImportJob
+/// reports the job finished. For this long after completion, a log with fewer row outcomes than
+/// the job's counts is read again on the next pass instead of being reported incomplete.
+pub const LOG_SETTLE_TIME: Duration = Duration::from_secs(120);

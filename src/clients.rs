@@ -8,7 +8,7 @@ use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 
 use crate::config::Config;
-use crate::pipeline::App;
+use crate::pipeline::{App, Clients};
 
 /// Attempts per AWS call (the first try included), with exponential backoff and jitter, before an
 /// error reaches the pipeline. Cognito shares its rate limits with every user-pool management call
@@ -43,6 +43,11 @@ pub fn app(config: Config, sdk: &SdkConfig) -> App {
     let s3 = aws_sdk_s3::config::Builder::from(sdk)
         .force_path_style(config.s3_force_path_style)
         .build();
-    let cognito = aws_sdk_cognitoidentityprovider::Client::new(sdk);
-    App::new(config, aws_sdk_s3::Client::from_conf(s3), cognito)
+    let clients = Clients {
+        s3: aws_sdk_s3::Client::from_conf(s3),
+        cognito: aws_sdk_cognitoidentityprovider::Client::new(sdk),
+        logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
+        sns: aws_sdk_sns::Client::new(sdk),
+    };
+    App::new(config, clients)
 }

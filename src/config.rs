@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | `USER_POOL_ID` | the pool users are imported into | required |
 //! | `CLOUDWATCH_LOGS_ROLE_ARN` | the role Cognito assumes to write the job's log | required |
+//! | `DROP_BUCKET` | the bucket files are dropped in, and where state and reports live | required |
 //! | `DROP_PREFIX` | only keys under it are imported | `incoming/` |
 //! | `STATE_PREFIX` | where the state record of each object lives | `import-state/` |
 //! | `REPORT_PREFIX` | where reports of rejected files go | `import-reports/` |
@@ -11,6 +12,9 @@
 //! | `CLAIM_LEASE_SECONDS` | after this long an unfinished claim may be taken over | `900` |
 //! | `UPLOAD_ATTEMPTS` | tries of one upload while its URL is valid | `3` |
 //! | `S3_FORCE_PATH_STYLE` | path-style S3 addressing (local endpoints) | `false` |
+//! | `NOTIFICATION_TOPIC_ARN` | SNS topic that receives each import's summary | none |
+//! | `SOURCE_OBJECT_POLICY` | what happens to a dropped CSV once its import ends: `keep`, `tag` (with the outcome) or `delete` (after success only; it holds personal data) | `keep` |
+//! | `METRICS_NAMESPACE` | CloudWatch namespace of the function's EMF metrics | `CognitoImport` |
 
 use std::time::Duration;
 
@@ -19,6 +23,7 @@ use std::time::Duration;
 pub struct Config {
     pub user_pool_id: String,
     pub logs_role_arn: String,
+    pub drop_bucket: String,
     pub drop_prefix: String,
     pub state_prefix: String,
     pub report_prefix: String,
@@ -26,12 +31,27 @@ pub struct Config {
     pub claim_lease: Duration,
     pub upload_attempts: u32,
     pub s3_force_path_style: bool,
+    pub notification_topic_arn: Option<String>,
+    pub source_object_policy: SourcePolicy,
+    pub metrics_namespace: String,
+}
+
+/// What becomes of a dropped CSV when its import has ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourcePolicy {
+    /// Leave it (the bucket's lifecycle rules expire it).
+    Keep,
+    /// Tag the object version with the outcome (`cognito-import-outcome`), for lifecycle rules.
+    Tag,
+    /// Delete the object version after a Succeeded import; other outcomes keep it and tag it.
+    Delete,
 }
 
 /// The variables the function reads; the SAM template sets exactly these.
-pub const VARIABLES: [&str; 9] = [
+pub const VARIABLES: [&str; 13] = [
     "USER_POOL_ID",
     "CLOUDWATCH_LOGS_ROLE_ARN",
+    "DROP_BUCKET",
     "DROP_PREFIX",
     "STATE_PREFIX",
     "REPORT_PREFIX",
@@ -39,6 +59,9 @@ pub const VARIABLES: [&str; 9] = [
     "CLAIM_LEASE_SECONDS",
     "UPLOAD_ATTEMPTS",
     "S3_FORCE_PATH_STYLE",
+    "NOTIFICATION_TOPIC_ARN",
+    "SOURCE_OBJECT_POLICY",
+    "METRICS_NAMESPACE",
 ];
 
 /// Every problem found in the environment, so that one deploy fixes them all.
@@ -69,6 +92,12 @@ impl Config {
             problems.push(format!(
                 "CLOUDWATCH_LOGS_ROLE_ARN must be an IAM role ARN like arn:aws:iam::123456789012:role/Name (got {:?})",
                 logs_role_arn
+            ));
+        }
+        let drop_bucket = get("DROP_BUCKET").unwrap_or_default();
+        if !is_bucket_name(&drop_bucket) {
+            problems.push(format!(
+                "DROP_BUCKET must be the name of the drop bucket (3-63 lowercase letters, digits, '.', '-'; got {drop_bucket:?})"
             ));
         }
         let mut prefix = |name: &str, default: &str| {
@@ -118,12 +147,39 @@ impl Config {
         let claim_lease = Duration::from_secs(number("CLAIM_LEASE_SECONDS", 900, 60..=86_400));
         let upload_attempts = number("UPLOAD_ATTEMPTS", 3, 1..=10) as u32;
 
+        let notification_topic_arn = get("NOTIFICATION_TOPIC_ARN");
+        if let Some(arn) = &notification_topic_arn
+            && !(arn.starts_with("arn:") && arn.split(':').nth(2) == Some("sns") && arn.split(':').count() == 6)
+        {
+            problems.push(format!(
+                "NOTIFICATION_TOPIC_ARN must be an SNS topic ARN like arn:aws:sns:us-east-1:123456789012:Name, or empty (got {arn:?})"
+            ));
+        }
+        let source_object_policy = match get("SOURCE_OBJECT_POLICY").map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("keep") => SourcePolicy::Keep,
+            Some("tag") => SourcePolicy::Tag,
+            Some("delete") => SourcePolicy::Delete,
+            Some(other) => {
+                problems.push(format!(
+                    "SOURCE_OBJECT_POLICY must be keep, tag or delete (got {other:?})"
+                ));
+                SourcePolicy::Keep
+            }
+        };
+        let metrics_namespace = get("METRICS_NAMESPACE").unwrap_or_else(|| "CognitoImport".into());
+        if metrics_namespace.len() > 255 || metrics_namespace.starts_with(':') {
+            problems.push(format!(
+                "METRICS_NAMESPACE must be a CloudWatch namespace of at most 255 characters (got {metrics_namespace:?})"
+            ));
+        }
+
         if !problems.is_empty() {
             return Err(ConfigError(problems));
         }
         Ok(Config {
             user_pool_id,
             logs_role_arn,
+            drop_bucket,
             drop_prefix,
             state_prefix,
             report_prefix,
@@ -131,8 +187,21 @@ impl Config {
             claim_lease,
             upload_attempts,
             s3_force_path_style,
+            notification_topic_arn,
+            source_object_policy,
+            metrics_namespace,
         })
     }
+}
+
+/// S3's rules for bucket names, in short.
+fn is_bucket_name(name: &str) -> bool {
+    (3..=63).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        && name.as_bytes()[0].is_ascii_alphanumeric()
+        && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric()
 }
 
 /// `[\w-]+_[0-9a-zA-Z]+`, at most 55 characters: the API's pattern for pool ids.
@@ -158,16 +227,17 @@ mod tests {
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
-    const REQUIRED: [(&str, &str); 2] = [
+    const REQUIRED: [(&str, &str); 3] = [
         ("USER_POOL_ID", "us-east-1_AbC123xyZ"),
         (
             "CLOUDWATCH_LOGS_ROLE_ARN",
             "arn:aws:iam::111111111111:role/CognitoImportLogs",
         ),
+        ("DROP_BUCKET", "user-drops"),
     ];
 
     #[test]
-    fn defaults_fill_everything_but_the_pool_and_role() {
+    fn defaults_fill_everything_but_the_pool_role_and_bucket() {
         let c = config(&REQUIRED).unwrap();
         assert_eq!(c.drop_prefix, "incoming/");
         assert_eq!(c.state_prefix, "import-state/");
@@ -176,6 +246,36 @@ mod tests {
         assert_eq!(c.claim_lease, Duration::from_secs(900));
         assert_eq!(c.upload_attempts, 3);
         assert!(!c.s3_force_path_style);
+        assert_eq!(c.notification_topic_arn, None);
+        assert_eq!(c.source_object_policy, SourcePolicy::Keep);
+        assert_eq!(c.metrics_namespace, "CognitoImport");
+    }
+
+    #[test]
+    fn topic_and_source_policy_are_checked() {
+        let mut vars = REQUIRED.to_vec();
+        vars.push(("NOTIFICATION_TOPIC_ARN", "arn:aws:sns:eu-west-1:111111111111:imports"));
+        vars.push(("SOURCE_OBJECT_POLICY", "Delete"));
+        let c = config(&vars).unwrap();
+        assert_eq!(
+            c.notification_topic_arn.as_deref(),
+            Some("arn:aws:sns:eu-west-1:111111111111:imports")
+        );
+        assert_eq!(c.source_object_policy, SourcePolicy::Delete);
+        let err = config(&[
+            REQUIRED[0],
+            REQUIRED[1],
+            REQUIRED[2],
+            ("NOTIFICATION_TOPIC_ARN", "arn:aws:sqs:eu-west-1:111111111111:q"),
+            ("SOURCE_OBJECT_POLICY", "shred"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.0.len(), 2, "{err}");
+        assert!(err.0[0].starts_with("NOTIFICATION_TOPIC_ARN must be an SNS topic ARN"));
+        assert_eq!(
+            err.0[1],
+            "SOURCE_OBJECT_POLICY must be keep, tag or delete (got \"shred\")"
+        );
     }
 
     #[test]
@@ -187,7 +287,8 @@ mod tests {
         ])
         .unwrap_err();
         let text = err.to_string();
-        assert_eq!(err.0.len(), 4, "{text}");
+        assert_eq!(err.0.len(), 5, "{text}");
+        assert!(text.contains("DROP_BUCKET must be the name of the drop bucket"));
         assert!(text.contains("USER_POOL_ID must be a user pool id"));
         assert!(text.contains("CLOUDWATCH_LOGS_ROLE_ARN must be an IAM role ARN"));
         assert!(text.contains("DROP_PREFIX must end with '/'"));
@@ -213,7 +314,7 @@ mod tests {
         let c = config(&vars).unwrap();
         assert!(!c.require_full_header);
         assert!(c.s3_force_path_style);
-        let map_last = config(&[REQUIRED[0], REQUIRED[1], ("REQUIRE_FULL_HEADER", "maybe")]).unwrap_err();
+        let map_last = config(&[REQUIRED[0], REQUIRED[1], REQUIRED[2], ("REQUIRE_FULL_HEADER", "maybe")]).unwrap_err();
         assert_eq!(
             map_last.0,
             vec!["REQUIRE_FULL_HEADER must be true or false (got \"maybe\")"]

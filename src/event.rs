@@ -3,7 +3,8 @@
 //! - an S3 event notification (`Records[].s3`, event source `aws:s3`);
 //! - the same drop through EventBridge (`source: aws.s3`, `detail-type: Object Created`);
 //! - an SQS batch (`Records[]`, event source `aws:sqs`) whose bodies hold either of the above;
-//! - a direct invocation `{"bucket": "...", "key": "...", "versionId": "..."}` by an operator.
+//! - a direct invocation `{"bucket": "...", "key": "...", "versionId": "..."}` by an operator;
+//! - the schedule that runs the pass (EventBridge `Scheduled Event`), or `{"pass": true}`.
 //!
 //! Keys in S3 and EventBridge events arrive URL-encoded (`+` is a space, `%2B` a plus); a direct
 //! invocation names the key as it is.
@@ -50,6 +51,9 @@ pub enum Trigger {
         objects: Vec<ObjectRef>,
     },
     Sqs(Vec<SqsItem>),
+    /// The scheduled pass: an EventBridge schedule (`source: aws.events`, `detail-type:
+    /// Scheduled Event`), or `{"pass": true}` from an operator.
+    Pass,
     /// Nothing to import (an S3 test event, a delete notification): the reason, for one log line.
     Nothing(String),
 }
@@ -59,7 +63,7 @@ pub enum Trigger {
 pub enum EventError {
     #[error(
         "unrecognised event: expected an S3 notification, an EventBridge 'Object Created' event from aws.s3, \
-         an SQS batch carrying either, or {{\"bucket\", \"key\"}}"
+         an SQS batch carrying either, {{\"bucket\", \"key\"}}, or a Scheduled Event"
     )]
     Unrecognised,
     #[error("malformed {kind} event: {reason}")]
@@ -128,6 +132,14 @@ pub fn parse(event: Value) -> Result<Trigger, EventError> {
             None if records.is_empty() => Ok(Trigger::Nothing("an event with no records".into())),
             _ => Err(EventError::Unrecognised),
         };
+    }
+    if event.get("source").and_then(Value::as_str) == Some("aws.events")
+        && event.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event")
+    {
+        return Ok(Trigger::Pass);
+    }
+    if event.get("pass").and_then(Value::as_bool) == Some(true) {
+        return Ok(Trigger::Pass);
     }
     if event.get("detail-type").is_some() {
         return parse_eventbridge(event);
@@ -237,6 +249,10 @@ fn parse_sqs(event: Value) -> Result<Trigger, EventError> {
                     Trigger::Objects { objects, .. } => Ok(objects),
                     Trigger::Nothing(_) => Ok(Vec::new()),
                     Trigger::Sqs(_) => Err(malformed("SQS message body", "an SQS batch inside an SQS message")),
+                    Trigger::Pass => Err(malformed(
+                        "SQS message body",
+                        "a scheduled event belongs on the schedule",
+                    )),
                 });
             SqsItem { message_id, objects }
         })

@@ -2,6 +2,7 @@
 //!
 //! - S3 notification, EventBridge, direct invocation: the answer lists each object's outcome; the
 //!   invocation fails (so that Lambda retries it) only if an object failed in a retryable way.
+//! - the schedule: one pass over the queue and the started jobs; the answer says what it did;
 //! - SQS: each message is handled on its own; messages that failed (or could not be read) are
 //!   returned in `batchItemFailures` so that only they are redelivered.
 
@@ -10,6 +11,7 @@ use serde_json::{Value, json};
 use tracing::{error, info};
 
 use crate::event::{self, ObjectRef, Trigger};
+use crate::pass;
 use crate::pipeline::{self, App, Outcome};
 
 #[derive(Serialize)]
@@ -60,6 +62,13 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Value, Error
         }
     };
     match trigger {
+        Trigger::Pass => match pass::run(app).await {
+            Ok(report) => Ok(json!({ "pass": report })),
+            Err(e) => {
+                error!(error = %e, "the scheduled pass failed");
+                Err(e.into())
+            }
+        },
         Trigger::Nothing(reason) => {
             info!(%reason, "nothing to import");
             Ok(json!({ "results": [], "ignored": reason }))

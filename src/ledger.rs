@@ -13,6 +13,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use serde::{Deserialize, Serialize};
 
 use crate::event::ObjectRef;
+use crate::pool::JobState;
 
 /// Where an object stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,9 +29,16 @@ pub enum Status {
     Uploading,
     /// Uploaded; waiting for the account's active job to end before it can start.
     Queued,
-    /// StartUserImportJob accepted; Cognito is importing.
+    /// StartUserImportJob accepted; Cognito is importing. The scheduled pass follows the job.
     Started,
-    /// Something failed that a retry will not fix; see `message`.
+    /// The job ended Succeeded; see `report_key`.
+    Succeeded,
+    /// The job ended Failed (Cognito's `completion_message` says why); see `report_key`.
+    ImportFailed,
+    /// An operator stopped the job; see `report_key`.
+    Stopped,
+    /// Something failed before the job started; see `message`. A new delivery or the scheduled
+    /// pass tries again (nothing was imported).
     Failed,
 }
 
@@ -38,6 +46,14 @@ impl Status {
     /// Whether nothing more will happen to the object by itself.
     pub fn is_settled(self) -> bool {
         !matches!(self, Status::Claimed | Status::Uploading)
+    }
+
+    /// Whether the object's story has ended: its job finished, or it never gets one.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Status::Rejected | Status::Missing | Status::Succeeded | Status::ImportFailed | Status::Stopped
+        )
     }
 }
 
@@ -56,12 +72,28 @@ pub struct Record {
     /// Jobs created for this object and given up before they started (their URL ran out).
     #[serde(default)]
     pub abandoned_jobs: Vec<String>,
+    /// The JSON report: the problems of a rejected file, or the summary of a finished import.
     pub report_key: Option<String>,
+    /// The per-line outcomes of a finished import (CSV).
+    #[serde(default)]
+    pub lines_report_key: Option<String>,
     /// What the operator should know: why it was rejected or failed. Never file contents.
     pub message: Option<String>,
+    /// The job as DescribeUserImportJob last reported it.
+    #[serde(default)]
+    pub job_state: Option<JobState>,
+    /// Times the pipeline took the object up (the first delivery included).
+    #[serde(default)]
+    pub attempts: u32,
     /// Seconds since the epoch.
     pub created_at: u64,
     pub updated_at: u64,
+    #[serde(default)]
+    pub uploaded_at: Option<u64>,
+    #[serde(default)]
+    pub started_at: Option<u64>,
+    #[serde(default)]
+    pub finished_at: Option<u64>,
 }
 
 impl Record {
@@ -78,9 +110,15 @@ impl Record {
             job_name: None,
             abandoned_jobs: Vec::new(),
             report_key: None,
+            lines_report_key: None,
             message: None,
+            job_state: None,
+            attempts: 1,
             created_at: now,
             updated_at: now,
+            uploaded_at: None,
+            started_at: None,
+            finished_at: None,
         }
     }
 
@@ -188,6 +226,7 @@ impl Ledger {
         }
         let mut takeover = existing.clone();
         takeover.status = Status::Claimed;
+        takeover.attempts += 1;
         match self.update(&mut takeover, &etag).await {
             Ok(new_etag) => Ok(Claim::Won(new_etag)),
             Err(LedgerError::Conflict { .. }) => Ok(Claim::Taken(Box::new(existing))),
@@ -243,5 +282,32 @@ impl Ledger {
             source,
         })?;
         Ok(Some((record, etag)))
+    }
+}
+
+impl Ledger {
+    /// Keys of the records in `bucket` last written at or after `since` (seconds since the epoch).
+    /// Records unwritten for longer are settled: the scheduled pass rewrites open ones daily.
+    pub async fn recent_keys(&self, bucket: &str, since: u64) -> Result<Vec<String>, LedgerError> {
+        let mut keys = Vec::new();
+        let mut pages = self
+            .s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(&self.prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| s3_error("list", &self.prefix, e))?;
+            for object in page.contents() {
+                let (Some(key), Some(modified)) = (object.key(), object.last_modified()) else {
+                    continue;
+                };
+                if key.ends_with(".json") && modified.secs() >= since as i64 {
+                    keys.push(key.to_owned());
+                }
+            }
+        }
+        Ok(keys)
     }
 }

@@ -14,6 +14,8 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
 use crate::config::Config;
+use crate::ledger::{Record, Status};
+use crate::notify::MetricsSink;
 use crate::pipeline::App;
 use crate::pool::JobState;
 use crate::{clients, handler};
@@ -82,12 +84,15 @@ impl Sandbox {
                 .or_else(|| match name {
                     "USER_POOL_ID" => Some(pool_id.clone()),
                     "CLOUDWATCH_LOGS_ROLE_ARN" => Some(LOGS_ROLE_ARN.into()),
+                    "DROP_BUCKET" => Some(BUCKET.into()),
                     "S3_FORCE_PATH_STYLE" => Some("true".into()),
                     _ => None,
                 })
         })
         .map_err(|e| LocalError::Aws(e.to_string()))?;
-        let app = clients::app(config, &sdk);
+        let mut app = clients::app(config, &sdk);
+        // Metrics stay in memory (stdout is the local run's summary); tests read them back.
+        app.notifier.metrics = MetricsSink::memory();
         app.s3
             .create_bucket()
             .bucket(BUCKET)
@@ -145,6 +150,74 @@ impl Sandbox {
             .map_err(|e| LocalError::Handler(e.to_string()))
     }
 
+    /// The scheduled event EventBridge sends every minute.
+    pub fn schedule_event(&self) -> Value {
+        json!({
+            "version": "0",
+            "id": "local-pass",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": self.emulator.config().account_id,
+            "time": "2026-11-25T00:00:00Z",
+            "region": self.emulator.config().region,
+            "resources": ["arn:aws:events:us-east-1:111111111111:rule/local-pass"],
+            "detail": {}
+        })
+    }
+
+    /// Runs one scheduled pass through the handler; its answer.
+    pub async fn pass(&self) -> Result<Value, LocalError> {
+        self.invoke(self.schedule_event()).await
+    }
+
+    /// The state record of `key` (the version tagged `tag`: version id or ETag).
+    pub async fn record(&self, key: &str, tag: &str) -> Result<Option<Record>, LocalError> {
+        let record_key = format!("{}{key}@{tag}.json", self.app.config.state_prefix);
+        self.app
+            .ledger
+            .read(BUCKET, &record_key)
+            .await
+            .map(|found| found.map(|(record, _)| record))
+            .map_err(|e| LocalError::Aws(e.to_string()))
+    }
+
+    /// Runs passes (as the schedule would, but without waiting a minute) until the record of
+    /// `key` is final; calls `progress` with the record after each pass.
+    pub async fn settle(&self, key: &str, tag: &str, mut progress: impl FnMut(&Record)) -> Result<Record, LocalError> {
+        loop {
+            self.pass().await?;
+            let record = self
+                .record(key, tag)
+                .await?
+                .ok_or_else(|| LocalError::Aws(format!("no state record for {key}")))?;
+            progress(&record);
+            if record.status.is_final() {
+                return Ok(record);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Reads an object of the drop bucket as text.
+    pub async fn read_text(&self, key: &str) -> Result<String, LocalError> {
+        let out = self
+            .app
+            .s3
+            .get_object()
+            .bucket(BUCKET)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| aws("GetObject", e))?;
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| LocalError::Aws(e.to_string()))?
+            .into_bytes();
+        String::from_utf8(bytes.to_vec()).map_err(|e| LocalError::Aws(format!("{key} is not UTF-8: {e}")))
+    }
+
     /// Polls DescribeUserImportJob until the job finishes, calling `progress` on each change.
     pub async fn follow(&self, job_id: &str, mut progress: impl FnMut(&JobState)) -> Result<JobState, LocalError> {
         let mut last: Option<JobState> = None;
@@ -194,8 +267,8 @@ pub async fn run(file: &Path, as_json: bool) -> Result<bool, LocalError> {
     }
     let answer = sandbox.invoke(sandbox.s3_event(&key, &etag, size)).await?;
     let result = &answer["results"][0];
-    let job_id = match result["outcome"].as_str() {
-        Some("started" | "queued") => result["jobId"].as_str().unwrap_or_default().to_owned(),
+    match result["outcome"].as_str() {
+        Some("started" | "queued") => {}
         Some("rejected") => return report_rejection(&sandbox, result, as_json).await,
         _ => {
             println!(
@@ -208,35 +281,64 @@ pub async fn run(file: &Path, as_json: bool) -> Result<bool, LocalError> {
             );
             return Ok(false);
         }
-    };
+    }
 
+    // The scheduled pass follows the job to its end and writes the reports.
     let bar = indicatif::ProgressBar::new_spinner();
     if as_json {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     bar.enable_steady_tick(Duration::from_millis(100));
-    let state = sandbox
-        .follow(&job_id, |s| {
-            bar.set_message(format!(
-                "{}: {} — {} imported, {} skipped, {} failed",
-                s.job_id, s.status, s.imported_users, s.skipped_users, s.failed_users
-            ))
+    let record = sandbox
+        .settle(&key, &etag, |r| {
+            if let Some(s) = &r.job_state {
+                bar.set_message(format!(
+                    "{}: {} — {} imported, {} skipped, {} failed",
+                    s.job_id, s.status, s.imported_users, s.skipped_users, s.failed_users
+                ));
+            }
         })
         .await?;
     bar.finish_and_clear();
+    let report_key = record.report_key.clone().unwrap_or_default();
+    let summary: Value = serde_json::from_str(&sandbox.read_text(&report_key).await?)
+        .map_err(|e| LocalError::Aws(format!("the report {report_key} is not JSON: {e}")))?;
     if as_json {
-        println!("{}", serde_json::to_string(&state).expect("a job state serialises"));
+        let out = json!({
+            "jobId": summary["jobId"],
+            "status": summary["status"],
+            "importedUsers": summary["importedUsers"],
+            "skippedUsers": summary["skippedUsers"],
+            "failedUsers": summary["failedUsers"],
+            "completionMessage": summary["completionMessage"],
+            "reportKey": report_key,
+            "linesReportKey": summary["linesReportKey"],
+            "problemLines": summary["problemLines"],
+        });
+        println!("{out}");
     } else {
-        println!("job:      {}", state.job_id);
-        println!("status:   {}", state.status);
-        println!("imported: {}", state.imported_users);
-        println!("skipped:  {}", state.skipped_users);
-        println!("failed:   {}", state.failed_users);
-        if let Some(m) = &state.completion_message {
+        let text = |v: &Value| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
+        println!("job:      {}", text(&summary["jobId"]));
+        println!("status:   {}", text(&summary["status"]));
+        println!("imported: {}", summary["importedUsers"]);
+        println!("skipped:  {}", summary["skippedUsers"]);
+        println!("failed:   {}", summary["failedUsers"]);
+        if let Some(m) = summary["completionMessage"].as_str() {
             println!("message:  {m}");
         }
+        println!("report:   s3://{BUCKET}/{report_key}");
+        println!("lines:    s3://{BUCKET}/{}", text(&summary["linesReportKey"]));
+        for line in summary["problemLines"].as_array().into_iter().flatten() {
+            println!(
+                "  line {}: {} {} — {}",
+                line["line"],
+                text(&line["outcome"]),
+                text(&line["username"]),
+                text(&line["reason"])
+            );
+        }
     }
-    Ok(state.status == "Succeeded")
+    Ok(record.status == Status::Succeeded)
 }
 
 async fn report_rejection(sandbox: &Sandbox, result: &Value, as_json: bool) -> Result<bool, LocalError> {

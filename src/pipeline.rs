@@ -22,9 +22,12 @@ use crate::assumptions;
 use crate::check::{self, Checker, Problem, Rule, Verdict};
 use crate::config::Config;
 use crate::event::ObjectRef;
-use crate::ledger::{Claim, Ledger, LedgerError, Record, Status};
-use crate::pool::{self, Pool, PoolError, Start};
+use crate::ledger::{Claim, Ledger, LedgerError, Record, Status, now_secs};
+use crate::notify::{MetricsSink, Notifier};
+use crate::pool::{self, Pool, PoolError};
+use crate::spool::Spool;
 use crate::upload::{self, UploadError};
+use crate::{pass, report, source};
 
 /// Everything one invocation needs: configuration and clients, built once per process.
 #[derive(Clone)]
@@ -32,19 +35,33 @@ pub struct App {
     pub config: Config,
     pub s3: S3Client,
     pub pool: Pool,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
     pub http: reqwest::Client,
     pub ledger: Ledger,
+    pub notifier: Notifier,
+}
+
+/// The AWS clients an [`App`] uses.
+pub struct Clients {
+    pub s3: S3Client,
+    pub cognito: aws_sdk_cognitoidentityprovider::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub sns: aws_sdk_sns::Client,
 }
 
 impl App {
-    pub fn new(config: Config, s3: S3Client, cognito: aws_sdk_cognitoidentityprovider::Client) -> App {
-        let pool = Pool::new(cognito, &config.user_pool_id, &config.logs_role_arn);
-        let ledger = Ledger::new(s3.clone(), &config.state_prefix, config.claim_lease);
+    pub fn new(config: Config, clients: Clients) -> App {
+        let pool = Pool::new(clients.cognito, &config.user_pool_id, &config.logs_role_arn);
+        let ledger = Ledger::new(clients.s3.clone(), &config.state_prefix, config.claim_lease);
+        let sns = config.notification_topic_arn.clone().map(|topic| (clients.sns, topic));
+        let notifier = Notifier::new(sns, &config.metrics_namespace, MetricsSink::Stdout);
         App {
             http: reqwest::Client::new(),
             pool,
             ledger,
-            s3,
+            logs: clients.logs,
+            s3: clients.s3,
+            notifier,
             config,
         }
     }
@@ -119,7 +136,10 @@ pub async fn process(app: &App, object: &ObjectRef) -> Outcome {
     outcome
 }
 
-fn ignore_reason(config: &Config, key: &str) -> Option<String> {
+fn ignore_reason(config: &Config, bucket: &str, key: &str) -> Option<String> {
+    if bucket != config.drop_bucket {
+        return Some(format!("not the drop bucket {}", config.drop_bucket));
+    }
     if key.starts_with(&config.state_prefix) || key.starts_with(&config.report_prefix) {
         return Some("written by this function".into());
     }
@@ -133,7 +153,7 @@ fn ignore_reason(config: &Config, key: &str) -> Option<String> {
 }
 
 async fn run(app: &App, object: &ObjectRef) -> Outcome {
-    if let Some(reason) = ignore_reason(&app.config, &object.key) {
+    if let Some(reason) = ignore_reason(&app.config, &object.bucket, &object.key) {
         info!(%reason, "ignored");
         return Outcome::Ignored { reason };
     }
@@ -170,7 +190,7 @@ async fn run(app: &App, object: &ObjectRef) -> Outcome {
         }
         Err(e) => return Outcome::Failed { message: e.to_string() },
     };
-    match import(app, object, &mut record, &mut record_etag).await {
+    match import(app, &mut record, &mut record_etag).await {
         Ok(outcome) => outcome,
         Err(stop) => {
             let message = stop.to_string();
@@ -197,6 +217,7 @@ async fn retake(app: &App, existing: &Record) -> Result<Option<(Record, String)>
     }
     record.status = Status::Claimed;
     record.message = None;
+    record.attempts += 1;
     match app.ledger.update(&mut record, &etag).await {
         Ok(etag) => Ok(Some((record, etag))),
         Err(LedgerError::Conflict { .. }) => Ok(None),
@@ -250,6 +271,11 @@ async fn missing(app: &App, object: &ObjectRef, message: &str) -> Outcome {
     }
 }
 
+/// A GetObject of exactly the claimed version; `None` if it is gone or changed.
+pub async fn open_version(s3: &S3Client, record: &Record) -> Result<Option<ByteStream>, String> {
+    open(s3, record).await.map_err(|e| e.to_string())
+}
+
 /// A GetObject of exactly the claimed version.
 async fn open(s3: &S3Client, record: &Record) -> Result<Option<ByteStream>, Stop> {
     let mut get = s3.get_object().bucket(&record.bucket).key(&record.key);
@@ -270,7 +296,7 @@ async fn open(s3: &S3Client, record: &Record) -> Result<Option<ByteStream>, Stop
 }
 
 /// Steps 4 to 7 for a claimed object.
-async fn import(app: &App, object: &ObjectRef, record: &mut Record, etag: &mut String) -> Result<Outcome, Stop> {
+async fn import(app: &App, record: &mut Record, etag: &mut String) -> Result<Outcome, Stop> {
     if let Some(previous) = record.job_id.clone() {
         // A retry after a failure that followed CreateUserImportJob. If that job did start (say,
         // StartUserImportJob's answer was lost), it is the import: never start a second one.
@@ -288,6 +314,7 @@ async fn import(app: &App, object: &ObjectRef, record: &mut Record, etag: &mut S
         record.job_id = None;
     }
     let rules = app.pool.rules(app.config.require_full_header).await?;
+    let mut spool = None;
     let verdict = if record.size > check::MAX_BYTES {
         // Cognito refuses it whatever it holds: no need to read it.
         let problem = Problem {
@@ -308,17 +335,29 @@ async fn import(app: &App, object: &ObjectRef, record: &mut Record, etag: &mut S
             return Ok(settle_missing(app, record, etag).await?);
         };
         let mut checker = Checker::new(&rules);
+        let mut copy = Spool::create();
         while let Some(chunk) = body
             .try_next()
             .await
             .map_err(|e| Stop::S3(format!("reading the object: {e}")))?
         {
             checker.feed(&chunk);
+            if let Some(copy) = copy.as_mut() {
+                copy.write(&chunk).await;
+            }
         }
-        checker.finish()
+        let verdict = checker.finish();
+        if verdict.is_clean()
+            && let Some(copy) = copy
+        {
+            spool = copy.finish(record.size).await;
+        }
+        verdict
     };
     if !verdict.is_clean() {
-        let report_key = write_report(app, record, &verdict).await?;
+        let report_key = report::write_rejection(&app.s3, &app.config.report_prefix, app.pool.id(), record, &verdict)
+            .await
+            .map_err(|e| Stop::S3(e.to_string()))?;
         record.status = Status::Rejected;
         record.report_key = Some(report_key.clone());
         record.message = Some(match verdict.problems.first() {
@@ -327,14 +366,35 @@ async fn import(app: &App, object: &ObjectRef, record: &mut Record, etag: &mut S
         });
         *etag = app.ledger.update(record, etag).await?;
         warn!(problems = verdict.problem_count, report = %report_key, "file rejected");
+        source::settle(&app.s3, app.config.source_object_policy, record, "Rejected").await;
+        app.notifier
+            .rejected(app.pool.id(), &record.key, verdict.problem_count, &report_key)
+            .await;
         return Ok(Outcome::Rejected {
             problems: verdict.problem_count,
             report_key,
         });
     }
 
-    let name = pool::job_name(&object.key);
-    // A first job, and one more if its URL runs out before an upload gets through.
+    let job_id = deliver(app, record, etag, spool.as_ref()).await?;
+    // Start at once if the queue allows: oldest first, one active job per account.
+    match pass::start_next(app).await {
+        Ok(Some(started)) if started == job_id => Ok(Outcome::Started { job_id }),
+        Ok(_) => {
+            info!(%job_id, "queued behind other imports; the scheduled pass starts it");
+            Ok(Outcome::Queued { job_id })
+        }
+        Err(e) => {
+            warn!(%job_id, error = %e, "could not start at once; the scheduled pass starts it");
+            Ok(Outcome::Queued { job_id })
+        }
+    }
+}
+
+/// Creates a job, uploads the claimed version to it and leaves the record Queued; returns the job
+/// id. If the URL runs out before an upload gets through, one more job is tried.
+async fn deliver(app: &App, record: &mut Record, etag: &mut String, spool: Option<&Spool>) -> Result<String, Stop> {
+    let name = pool::job_name(&record.key);
     for _ in 0..2 {
         let job = app.pool.create_job(&name).await?;
         tracing::Span::current().record("job_id", job.id.as_str());
@@ -344,7 +404,7 @@ async fn import(app: &App, object: &ObjectRef, record: &mut Record, etag: &mut S
         record.job_name = Some(job.name.clone());
         *etag = app.ledger.update(record, etag).await?;
 
-        match upload_with_retries(app, record, &job).await {
+        match upload_with_retries(app, record, &job, spool).await {
             Ok(()) => {}
             Err(UploadError::Expired) => {
                 warn!(job_id = %job.id, "pre-signed URL expired before the upload went through; creating a new job");
@@ -357,25 +417,26 @@ async fn import(app: &App, object: &ObjectRef, record: &mut Record, etag: &mut S
             }
         }
         info!(job_id = %job.id, bytes = record.size, "file uploaded");
-        return match app.pool.start_job(&job.id).await? {
-            Start::Started => {
-                record.status = Status::Started;
-                *etag = app.ledger.update(record, etag).await?;
-                info!(job_id = %job.id, "import job started");
-                Ok(Outcome::Started { job_id: job.id })
-            }
-            Start::Busy(message) => {
-                record.status = Status::Queued;
-                record.message = Some(format!("waiting for the account's active import job: {message}"));
-                *etag = app.ledger.update(record, etag).await?;
-                info!(job_id = %job.id, "another import job is active; queued");
-                Ok(Outcome::Queued { job_id: job.id })
-            }
-        };
+        record.status = Status::Queued;
+        record.uploaded_at = Some(now_secs());
+        record.message = None;
+        *etag = app.ledger.update(record, etag).await?;
+        return Ok(job.id);
     }
     Err(Stop::S3(
         "the pre-signed URLs of two jobs expired before the upload went through".into(),
     ))
+}
+
+/// A fresh job for a queued object whose job expired before it could start: the old job is
+/// abandoned (it never ran) and the pinned version uploaded again. Returns the new job id.
+pub async fn redeliver(app: &App, record: &mut Record, etag: &mut String) -> Result<String, String> {
+    if let Some(old) = record.job_id.take()
+        && !record.abandoned_jobs.contains(&old)
+    {
+        record.abandoned_jobs.push(old);
+    }
+    deliver(app, record, etag, None).await.map_err(|e| e.to_string())
 }
 
 async fn settle_missing(app: &App, record: &mut Record, etag: &mut String) -> Result<Outcome, LedgerError> {
@@ -389,8 +450,17 @@ async fn settle_missing(app: &App, record: &mut Record, etag: &mut String) -> Re
     })
 }
 
-/// Uploads the claimed version; retries transient failures with backoff while the URL has time.
-async fn upload_with_retries(app: &App, record: &Record, job: &pool::NewJob) -> Result<(), UploadError> {
+/// Read size of the spooled copy: large reads keep the socket busy (the default is 4 KiB).
+const UPLOAD_READ_BUFFER: usize = 256 * 1024;
+
+/// Uploads the claimed version (from the spool when there is one); retries transient failures
+/// with backoff while the URL has time.
+async fn upload_with_retries(
+    app: &App,
+    record: &Record,
+    job: &pool::NewJob,
+    spool: Option<&Spool>,
+) -> Result<(), UploadError> {
     let mut delay = Duration::from_millis(500);
     let mut attempt = 1;
     loop {
@@ -398,15 +468,23 @@ async fn upload_with_retries(app: &App, record: &Record, job: &pool::NewJob) -> 
         if left < assumptions::UPLOAD_URL_MARGIN {
             return Err(UploadError::Expired);
         }
-        let body = match open(&app.s3, record).await {
-            Ok(Some(body)) => body,
-            Ok(None) => {
-                return Err(UploadError::Refused {
-                    status: 412,
-                    code: "the object changed during the import".into(),
-                });
-            }
-            Err(e) => return Err(UploadError::Transient(e.to_string())),
+        let body = match spool {
+            Some(spool) => ByteStream::read_from()
+                .path(spool.path())
+                .buffer_size(UPLOAD_READ_BUFFER)
+                .build()
+                .await
+                .map_err(|e| UploadError::Transient(format!("reading the spooled copy: {e}")))?,
+            None => match open(&app.s3, record).await {
+                Ok(Some(body)) => body,
+                Ok(None) => {
+                    return Err(UploadError::Refused {
+                        status: 412,
+                        code: "the object changed during the import".into(),
+                    });
+                }
+                Err(e) => return Err(UploadError::Transient(e.to_string())),
+            },
         };
         match upload::put(&app.http, &job.presigned_url, body, record.size).await {
             Ok(()) => return Ok(()),
@@ -421,56 +499,6 @@ async fn upload_with_retries(app: &App, record: &Record, job: &pool::NewJob) -> 
     }
 }
 
-/// The rejection report: every problem by line, column and rule, never a value.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Report<'a> {
-    bucket: &'a str,
-    key: &'a str,
-    version_id: Option<&'a str>,
-    etag: &'a str,
-    user_pool_id: &'a str,
-    rows: u64,
-    bytes: u64,
-    problem_count: u64,
-    /// The first `MAX_LISTED_PROBLEMS`, readable.
-    summary: Vec<String>,
-    problems: &'a [check::Problem],
-}
-
-async fn write_report(app: &App, record: &Record, verdict: &Verdict) -> Result<String, Stop> {
-    let key = format!(
-        "{}{}@{}.json",
-        app.config.report_prefix,
-        record.key,
-        record.version_tag()
-    );
-    let report = Report {
-        bucket: &record.bucket,
-        key: &record.key,
-        version_id: record.version_id.as_deref(),
-        etag: &record.etag,
-        user_pool_id: app.pool.id(),
-        rows: verdict.rows,
-        bytes: verdict.bytes,
-        problem_count: verdict.problem_count,
-        summary: verdict.problems.iter().map(ToString::to_string).collect(),
-        problems: &verdict.problems,
-    };
-    app.s3
-        .put_object()
-        .bucket(&record.bucket)
-        .key(&key)
-        .content_type("application/json")
-        .body(ByteStream::from(
-            serde_json::to_vec_pretty(&report).expect("a report serialises"),
-        ))
-        .send()
-        .await
-        .map_err(|e| Stop::S3(format!("writing the report {key} failed: {}", DisplayErrorContext(e))))?;
-    Ok(key)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -479,6 +507,7 @@ mod tests {
         Config::from_lookup(|n| match n {
             "USER_POOL_ID" => Some("us-east-1_Abc".into()),
             "CLOUDWATCH_LOGS_ROLE_ARN" => Some("arn:aws:iam::111111111111:role/R".into()),
+            "DROP_BUCKET" => Some("drops".into()),
             _ => None,
         })
         .unwrap()
@@ -487,22 +516,22 @@ mod tests {
     #[test]
     fn only_csv_files_under_the_drop_prefix_are_imported() {
         let c = config();
-        assert_eq!(ignore_reason(&c, "incoming/users.csv"), None);
-        assert_eq!(ignore_reason(&c, "incoming/sub/Users.CSV"), None);
+        assert_eq!(ignore_reason(&c, "drops", "incoming/users.csv"), None);
+        assert_eq!(ignore_reason(&c, "drops", "incoming/sub/Users.CSV"), None);
         assert_eq!(
-            ignore_reason(&c, "incoming/users.txt").as_deref(),
+            ignore_reason(&c, "drops", "incoming/users.txt").as_deref(),
             Some("not a .csv file")
         );
         assert_eq!(
-            ignore_reason(&c, "elsewhere/users.csv").as_deref(),
+            ignore_reason(&c, "drops", "elsewhere/users.csv").as_deref(),
             Some("outside the drop prefix incoming/")
         );
         assert_eq!(
-            ignore_reason(&c, "import-state/incoming/users.csv@v.json").as_deref(),
+            ignore_reason(&c, "drops", "import-state/incoming/users.csv@v.json").as_deref(),
             Some("written by this function")
         );
         assert_eq!(
-            ignore_reason(&c, "import-reports/x.csv").as_deref(),
+            ignore_reason(&c, "drops", "import-reports/x.csv").as_deref(),
             Some("written by this function")
         );
     }

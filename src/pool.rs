@@ -54,7 +54,7 @@ pub enum Start {
 }
 
 /// A job's progress as DescribeUserImportJob reports it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobState {
     pub job_id: String,
@@ -63,11 +63,28 @@ pub struct JobState {
     pub skipped_users: i64,
     pub failed_users: i64,
     pub completion_message: Option<String>,
+    /// Seconds since the epoch, as Cognito reports them.
+    #[serde(default)]
+    pub creation_date: Option<f64>,
+    #[serde(default)]
+    pub start_date: Option<f64>,
+    #[serde(default)]
+    pub completion_date: Option<f64>,
 }
 
 impl JobState {
     pub fn is_finished(&self) -> bool {
         matches!(self.status.as_str(), "Succeeded" | "Failed" | "Stopped" | "Expired")
+    }
+
+    /// Pending or InProgress: the account's one active import job.
+    pub fn is_active(&self) -> bool {
+        matches!(self.status.as_str(), "Pending" | "InProgress")
+    }
+
+    /// Rows the job has logged an outcome for.
+    pub fn rows(&self) -> i64 {
+        self.imported_users + self.skipped_users + self.failed_users
     }
 }
 
@@ -225,7 +242,29 @@ impl Pool {
             skipped_users: job.skipped_users,
             failed_users: job.failed_users,
             completion_message: job.completion_message,
+            creation_date: job.creation_date.map(|d| d.as_secs_f64()),
+            start_date: job.start_date.map(|d| d.as_secs_f64()),
+            completion_date: job.completion_date.map(|d| d.as_secs_f64()),
         })
+    }
+
+    /// The CloudWatch log group Cognito writes this pool's import logs to:
+    /// `/aws/cognito/userpools/<poolId>/<poolName>`.
+    pub async fn log_group(&self) -> Result<String, PoolError> {
+        let name = self
+            .client
+            .describe_user_pool()
+            .user_pool_id(&self.pool_id)
+            .send()
+            .await
+            .map_err(|e| call_error("DescribeUserPool", e))?
+            .user_pool
+            .and_then(|p| p.name)
+            .ok_or_else(|| PoolError::Call {
+                call: "DescribeUserPool",
+                detail: "the pool has no name".into(),
+            })?;
+        Ok(format!("/aws/cognito/userpools/{}/{name}", self.pool_id))
     }
 }
 

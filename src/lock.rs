@@ -1,0 +1,135 @@
+//! The queue lock: one object, `<STATE_PREFIX>queue.lock`, created with `If-None-Match: *`, so
+//! that two copies of the scheduled pass (or a pass and an upload's immediate start) never decide
+//! the queue at the same time. A lock left behind by a function that died expires after the lease
+//! and is taken over with `If-Match`.
+
+use std::time::Duration;
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::primitives::ByteStream;
+use serde::{Deserialize, Serialize};
+
+use crate::ledger::now_secs;
+
+#[derive(Debug, thiserror::Error)]
+#[error("the queue lock {key}: {detail}")]
+pub struct LockError {
+    key: String,
+    detail: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Body {
+    owner: String,
+    acquired_at: u64,
+    expires_at: u64,
+}
+
+/// A held lock; [`Lock::release`] lets it go (or it expires).
+#[derive(Debug)]
+pub struct Lock {
+    s3: Client,
+    bucket: String,
+    key: String,
+    owner: String,
+}
+
+fn precondition_failed<E>(e: &aws_sdk_s3::error::SdkError<E>) -> bool {
+    e.raw_response()
+        .is_some_and(|r| matches!(r.status().as_u16(), 412 | 409))
+}
+
+fn owner_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{}-{}-{nanos}", std::process::id(), now_secs())
+}
+
+impl Lock {
+    /// Takes the lock if it is free or expired; `None` if someone holds it.
+    pub async fn acquire(s3: &Client, bucket: &str, key: &str, lease: Duration) -> Result<Option<Lock>, LockError> {
+        let error = |detail: String| LockError {
+            key: key.to_owned(),
+            detail,
+        };
+        let owner = owner_id();
+        let body = |owner: &str| {
+            let now = now_secs();
+            ByteStream::from(
+                serde_json::to_vec(&Body {
+                    owner: owner.to_owned(),
+                    acquired_at: now,
+                    expires_at: now + lease.as_secs(),
+                })
+                .expect("a lock serialises"),
+            )
+        };
+        let lock = Lock {
+            s3: s3.clone(),
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            owner: owner.clone(),
+        };
+        let created = s3
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .if_none_match("*")
+            .body(body(&owner))
+            .send()
+            .await;
+        match created {
+            Ok(_) => return Ok(Some(lock)),
+            Err(e) if precondition_failed(&e) => {}
+            Err(e) => return Err(error(format!("cannot create it: {}", DisplayErrorContext(e)))),
+        }
+        let held = match s3.get_object().bucket(bucket).key(key).send().await {
+            Ok(held) => held,
+            // Released between our two calls: the next pass takes it.
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+            Err(e) => return Err(error(format!("cannot read it: {}", DisplayErrorContext(e)))),
+        };
+        let etag = held.e_tag.clone().unwrap_or_default();
+        let bytes = held
+            .body
+            .collect()
+            .await
+            .map_err(|e| error(format!("cannot read it: {e}")))?
+            .into_bytes();
+        // An unreadable lock is treated as expired: it can only be a broken write.
+        let expired = serde_json::from_slice::<Body>(&bytes).map_or(true, |b| b.expires_at < now_secs());
+        if !expired {
+            return Ok(None);
+        }
+        match s3
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .if_match(etag)
+            .body(body(&owner))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(Some(lock)),
+            Err(e) if precondition_failed(&e) => Ok(None),
+            Err(e) => Err(error(format!("cannot take it over: {}", DisplayErrorContext(e)))),
+        }
+    }
+
+    /// Lets the lock go if it is still ours.
+    pub async fn release(self) {
+        let still_ours = match self.s3.get_object().bucket(&self.bucket).key(&self.key).send().await {
+            Ok(held) => match held.body.collect().await {
+                Ok(bytes) => serde_json::from_slice::<Body>(&bytes.into_bytes()).is_ok_and(|b| b.owner == self.owner),
+                Err(_) => false,
+            },
+            Err(_) => false,
+        };
+        if still_ours && let Err(e) = self.s3.delete_object().bucket(&self.bucket).key(&self.key).send().await {
+            tracing::warn!(error = %DisplayErrorContext(e), "could not release the queue lock; it expires by itself");
+        }
+    }
+}

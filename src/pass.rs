@@ -1,0 +1,376 @@
+//! The scheduled pass (an EventBridge schedule, every minute), which sees every import through
+//! without anyone watching. Under the queue lock, it:
+//!
+//! 1. **resumes** objects whose invocation died (a stale claim or upload) and retries failed ones,
+//!    with backoff, up to [`MAX_ATTEMPTS`] takes in all;
+//! 2. **tracks** started jobs with DescribeUserImportJob; a finished one is closed by
+//!    [`track::complete`] (reports, notification, metrics, source object);
+//! 3. **starts** the oldest queued job when none of ours is active (Cognito runs one import job per
+//!    account), after checking it has not expired; an expired one is replaced by a fresh job and a
+//!    new upload of the same version — never a second import.
+//!
+//! Right after an upload, the pipeline runs step 3 alone ([`start_next`]) so a free account starts
+//! at once. Records are found by listing the state prefix: only records written in the last
+//! [`RECENT`] are read, and the pass rewrites every open record at least every [`HEARTBEAT`].
+
+use std::time::Duration;
+
+use serde::Serialize;
+use tracing::{Instrument, info, info_span, warn};
+
+use crate::event::ObjectRef;
+use crate::ledger::{LedgerError, Record, Status, now_secs};
+use crate::lock::{Lock, LockError};
+use crate::pipeline::{self, App, Outcome};
+use crate::pool::{PoolError, Start};
+use crate::track;
+
+/// Records unwritten for longer than this are settled and not read.
+pub const RECENT: Duration = Duration::from_secs(3 * 24 * 3600);
+/// Open records are rewritten at least this often, so they stay recent.
+pub const HEARTBEAT: Duration = Duration::from_secs(12 * 3600);
+/// Takes of one object in all (deliveries and retries) before a failure is left as it is.
+pub const MAX_ATTEMPTS: u32 = 5;
+/// Wait before the pass retries a failed object: this, doubled for each earlier take.
+pub const RETRY_BACKOFF: Duration = Duration::from_secs(60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum PassError {
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+/// One object the pass acted on.
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Touched {
+    pub key: String,
+    pub job_id: Option<String>,
+    pub what: String,
+}
+
+/// What a pass did, for its answer and log.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PassReport {
+    /// False when another pass held the lock: this one did nothing.
+    pub ran: bool,
+    pub resumed: Vec<Touched>,
+    pub finished: Vec<Touched>,
+    pub started: Option<Touched>,
+    /// Queued jobs whose own job expired, given a fresh one.
+    pub replaced: Vec<Touched>,
+    /// The job of ours that is active (Pending or InProgress), if any.
+    pub active_job: Option<String>,
+    pub still_queued: usize,
+    pub errors: Vec<String>,
+}
+
+fn lock_key(app: &App) -> String {
+    format!("{}queue.lock", app.config.state_prefix)
+}
+
+/// The whole pass.
+pub async fn run(app: &App) -> Result<PassReport, PassError> {
+    let span = info_span!("pass");
+    async {
+        let mut report = PassReport::default();
+        let Some(lock) =
+            Lock::acquire(&app.s3, &app.config.drop_bucket, &lock_key(app), app.config.claim_lease).await?
+        else {
+            info!("another pass holds the queue lock");
+            return Ok(report);
+        };
+        report.ran = true;
+        let result = full(app, &mut report).await;
+        lock.release().await;
+        result?;
+        info!(
+            resumed = report.resumed.len(),
+            finished = report.finished.len(),
+            started = report.started.as_ref().and_then(|t| t.job_id.as_deref()),
+            queued = report.still_queued,
+            errors = report.errors.len(),
+            "pass done"
+        );
+        Ok(report)
+    }
+    .instrument(span)
+    .await
+}
+
+/// Step 3 alone, right after an upload: the job id started, if any. `None` also when another
+/// pass holds the lock (it, or the next one, starts the job).
+pub async fn start_next(app: &App) -> Result<Option<String>, PassError> {
+    let Some(lock) = Lock::acquire(&app.s3, &app.config.drop_bucket, &lock_key(app), app.config.claim_lease).await?
+    else {
+        return Ok(None);
+    };
+    let mut report = PassReport::default();
+    let result = async {
+        let mut records = open_records(app).await?;
+        track_started(app, &mut records, &mut report, false).await;
+        start_queue(app, &mut records, &mut report).await;
+        Ok::<_, PassError>(())
+    }
+    .await;
+    lock.release().await;
+    result?;
+    Ok(report.started.and_then(|t| t.job_id))
+}
+
+type Open = Vec<(Record, String)>;
+
+/// The records that are not final, with their ETags.
+async fn open_records(app: &App) -> Result<Open, PassError> {
+    let bucket = &app.config.drop_bucket;
+    let since = now_secs().saturating_sub(RECENT.as_secs());
+    let mut open = Vec::new();
+    for key in app.ledger.recent_keys(bucket, since).await? {
+        match app.ledger.read(bucket, &key).await {
+            Ok(Some((record, etag))) if !record.status.is_final() => open.push((record, etag)),
+            Ok(_) => {}
+            Err(e) => warn!(record = %key, error = %e, "unreadable state record skipped"),
+        }
+    }
+    Ok(open)
+}
+
+async fn full(app: &App, report: &mut PassReport) -> Result<(), PassError> {
+    let records = open_records(app).await?;
+    resume(app, &records, report).await;
+    // Resuming may have moved records on: read them again.
+    let mut records = if report.resumed.is_empty() {
+        records
+    } else {
+        open_records(app).await?
+    };
+    track_started(app, &mut records, report, true).await;
+    start_queue(app, &mut records, report).await;
+    heartbeat(app, &mut records).await;
+    Ok(())
+}
+
+/// Whether the pass should take an object up again now.
+fn due(record: &Record, lease: Duration, now: u64) -> bool {
+    let idle = now.saturating_sub(record.updated_at);
+    match record.status {
+        Status::Claimed | Status::Uploading => idle > lease.as_secs(),
+        Status::Failed => {
+            let wait = RETRY_BACKOFF.as_secs() << record.attempts.saturating_sub(1).min(10);
+            record.attempts < MAX_ATTEMPTS && idle >= wait
+        }
+        _ => false,
+    }
+}
+
+async fn resume(app: &App, records: &Open, report: &mut PassReport) {
+    let now = now_secs();
+    for (record, _) in records.iter().filter(|(r, _)| due(r, app.config.claim_lease, now)) {
+        info!(key = %record.key, status = ?record.status, attempts = record.attempts, "taking the object up again");
+        let object = ObjectRef {
+            bucket: record.bucket.clone(),
+            key: record.key.clone(),
+            version_id: record.version_id.clone(),
+            etag: Some(record.etag.clone()),
+            size: Some(record.size),
+        };
+        let outcome = pipeline::process(app, &object).await;
+        let job_id = match &outcome {
+            Outcome::Started { job_id } | Outcome::Queued { job_id } => Some(job_id.clone()),
+            _ => None,
+        };
+        report.resumed.push(Touched {
+            key: record.key.clone(),
+            job_id,
+            what: serde_json::to_value(&outcome)
+                .ok()
+                .and_then(|v| v["outcome"].as_str().map(str::to_owned))
+                .unwrap_or_default(),
+        });
+    }
+}
+
+/// Follows Started records; closes finished ones (only in a full pass: `close`).
+async fn track_started(app: &App, records: &mut Open, report: &mut PassReport, close: bool) {
+    let mut log_group: Option<String> = None;
+    for (record, etag) in records.iter_mut().filter(|(r, _)| r.status == Status::Started) {
+        let Some(job_id) = record.job_id.clone() else { continue };
+        let span = info_span!("object", key = %record.key, job_id = %job_id);
+        let state = match app.pool.describe_job(&job_id).instrument(span.clone()).await {
+            Ok(state) => state,
+            Err(e) => {
+                report.errors.push(format!("{}: {e}", record.key));
+                continue;
+            }
+        };
+        if state.is_active() {
+            report.active_job = Some(job_id.clone());
+        }
+        if !state.is_finished() {
+            if record.job_state.as_ref() != Some(&state) {
+                record.job_state = Some(state);
+                match app.ledger.update(record, etag).await {
+                    Ok(new) => *etag = new,
+                    Err(e) => report.errors.push(format!("{}: {e}", record.key)),
+                }
+            }
+            continue;
+        }
+        if !close {
+            continue;
+        }
+        if log_group.is_none() {
+            match app.pool.log_group().await {
+                Ok(group) => log_group = Some(group),
+                Err(e) => {
+                    report.errors.push(e.to_string());
+                    return;
+                }
+            }
+        }
+        let group = log_group.as_deref().unwrap_or_default();
+        match track::complete(app, group, record, etag, state).instrument(span).await {
+            Ok(Some(summary)) => report.finished.push(Touched {
+                key: record.key.clone(),
+                job_id: Some(job_id),
+                what: summary.status,
+            }),
+            Ok(None) => {}
+            Err(e) => report.errors.push(format!("{}: {e}", record.key)),
+        }
+    }
+}
+
+/// Starts the oldest queued job if none of ours is active.
+async fn start_queue(app: &App, records: &mut Open, report: &mut PassReport) {
+    let mut queued: Vec<&mut (Record, String)> =
+        records.iter_mut().filter(|(r, _)| r.status == Status::Queued).collect();
+    queued.sort_by(|(a, _), (b, _)| (a.created_at, &a.key).cmp(&(b.created_at, &b.key)));
+    report.still_queued = queued.len();
+    if report.active_job.is_some() {
+        return;
+    }
+    for (record, etag) in queued {
+        let span = info_span!("object", key = %record.key, job_id = record.job_id.as_deref().unwrap_or("-"));
+        match start_one(app, record, etag, report).instrument(span).await {
+            Ok(true) => {
+                report.still_queued -= 1;
+                return;
+            }
+            // The account is busy (another pool's job, or one started by hand): wait.
+            Ok(false) => return,
+            Err(e) => report.errors.push(format!("{}: {e}", record.key)),
+        }
+    }
+}
+
+/// Starts one queued record's job (replacing it first if it expired). `Ok(false)`: account busy.
+async fn start_one(app: &App, record: &mut Record, etag: &mut String, report: &mut PassReport) -> Result<bool, String> {
+    let Some(job_id) = record.job_id.clone() else {
+        return Err("queued without a job id".into());
+    };
+    let state = app.pool.describe_job(&job_id).await.map_err(|e| e.to_string())?;
+    let job_id = match state.status.as_str() {
+        "Created" => job_id,
+        "Expired" => {
+            warn!(%job_id, "the queued job expired before it could start; replacing it");
+            let fresh = pipeline::redeliver(app, record, etag)
+                .await
+                .map_err(|e| e.to_string())?;
+            report.replaced.push(Touched {
+                key: record.key.clone(),
+                job_id: Some(fresh.clone()),
+                what: format!("replaced expired {job_id}"),
+            });
+            fresh
+        }
+        // It did start (say, an earlier start's answer was lost): follow it from now on.
+        _ => {
+            mark_started(app, record, etag).await.map_err(|e| e.to_string())?;
+            report.started = Some(started(record, &job_id));
+            return Ok(true);
+        }
+    };
+    match app.pool.start_job(&job_id).await {
+        Ok(Start::Started) => {
+            mark_started(app, record, etag).await.map_err(|e| e.to_string())?;
+            info!(%job_id, "import job started");
+            report.started = Some(started(record, &job_id));
+            Ok(true)
+        }
+        Ok(Start::Busy(message)) => {
+            info!(%job_id, %message, "the account has an active import job; waiting");
+            Ok(false)
+        }
+        Err(e @ PoolError::Call { .. }) | Err(e @ PoolError::CannotImport(_)) => Err(e.to_string()),
+    }
+}
+
+fn started(record: &Record, job_id: &str) -> Touched {
+    Touched {
+        key: record.key.clone(),
+        job_id: Some(job_id.to_owned()),
+        what: "started".into(),
+    }
+}
+
+async fn mark_started(app: &App, record: &mut Record, etag: &mut String) -> Result<(), LedgerError> {
+    record.status = Status::Started;
+    record.started_at = Some(now_secs());
+    record.message = None;
+    *etag = app.ledger.update(record, etag).await?;
+    Ok(())
+}
+
+/// Rewrites open records that have not been written for a while, so they stay recent.
+async fn heartbeat(app: &App, records: &mut Open) {
+    let now = now_secs();
+    for (record, etag) in records.iter_mut() {
+        let waiting = matches!(record.status, Status::Queued | Status::Started)
+            || (record.status == Status::Failed && record.attempts < MAX_ATTEMPTS);
+        if waiting && now.saturating_sub(record.updated_at) > HEARTBEAT.as_secs() {
+            match app.ledger.update(record, etag).await {
+                Ok(new) => *etag = new,
+                Err(e) => warn!(key = %record.key, error = %e, "heartbeat failed"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::ObjectRef;
+
+    fn record(status: Status, attempts: u32, idle: u64) -> Record {
+        let object = ObjectRef {
+            bucket: "b".into(),
+            key: "incoming/a.csv".into(),
+            version_id: None,
+            etag: None,
+            size: None,
+        };
+        let mut r = Record::new(&object, "e", 1);
+        r.status = status;
+        r.attempts = attempts;
+        r.updated_at = 1_000_000 - idle;
+        r
+    }
+
+    #[test]
+    fn stale_claims_and_failures_are_taken_up_with_backoff() {
+        let lease = Duration::from_secs(900);
+        let now = 1_000_000;
+        assert!(!due(&record(Status::Claimed, 1, 600), lease, now));
+        assert!(due(&record(Status::Uploading, 1, 901), lease, now));
+        assert!(due(&record(Status::Failed, 1, 60), lease, now));
+        assert!(!due(&record(Status::Failed, 2, 60), lease, now));
+        assert!(due(&record(Status::Failed, 2, 120), lease, now));
+        assert!(!due(&record(Status::Failed, MAX_ATTEMPTS, 100_000), lease, now));
+        assert!(!due(&record(Status::Queued, 1, 100_000), lease, now));
+        assert!(!due(&record(Status::Started, 1, 100_000), lease, now));
+    }
+}

@@ -1,0 +1,419 @@
+//! Reports, in the drop bucket under `REPORT_PREFIX`, one set per object version:
+//!
+//! - `<key>@<version>.json` — for a rejected file, every problem by line, column and rule (never a
+//!   value); for a finished import, the summary (job, status, counts, durations, bytes, the first
+//!   failed or skipped lines);
+//! - `<key>@<version>.lines.csv` — a finished import's outcome for every line, from the job's
+//!   CloudWatch log joined to the source rows by line number: `line,username,outcome,reason`.
+//!
+//! Reports may name usernames: they stay in the same private bucket as the CSV. Logs never do.
+
+use std::io::Write as _;
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::primitives::ByteStream;
+use serde::Serialize;
+
+use crate::check::{self, Verdict};
+use crate::joblog::{JobLog, RowOutcome};
+use crate::ledger::Record;
+use crate::pool::JobState;
+
+/// Failed or skipped lines listed in the JSON summary; the CSV has them all.
+pub const LISTED_LINES: usize = 20;
+
+/// Writing a report failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("writing the report {key} failed: {detail}")]
+    Write { key: String, detail: String },
+    #[error("reading the source object for the per-line report failed: {0}")]
+    Source(String),
+    #[error("spooling the per-line report to local disk failed: {0}")]
+    Disk(#[from] std::io::Error),
+}
+
+/// Report keys of one object version.
+pub fn keys(report_prefix: &str, record: &Record) -> (String, String) {
+    let base = format!("{report_prefix}{}@{}", record.key, record.version_tag());
+    (format!("{base}.json"), format!("{base}.lines.csv"))
+}
+
+/// The rejection report: every problem by line, column and rule, never a value.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Rejection<'a> {
+    status: &'static str,
+    bucket: &'a str,
+    key: &'a str,
+    version_id: Option<&'a str>,
+    etag: &'a str,
+    user_pool_id: &'a str,
+    rows: u64,
+    bytes: u64,
+    problem_count: u64,
+    /// The listed problems, readable.
+    summary: Vec<String>,
+    problems: &'a [check::Problem],
+}
+
+pub async fn write_rejection(
+    s3: &Client,
+    report_prefix: &str,
+    pool_id: &str,
+    record: &Record,
+    verdict: &Verdict,
+) -> Result<String, ReportError> {
+    let (key, _) = keys(report_prefix, record);
+    let report = Rejection {
+        status: "Rejected",
+        bucket: &record.bucket,
+        key: &record.key,
+        version_id: record.version_id.as_deref(),
+        etag: &record.etag,
+        user_pool_id: pool_id,
+        rows: verdict.rows,
+        bytes: verdict.bytes,
+        problem_count: verdict.problem_count,
+        summary: verdict.problems.iter().map(ToString::to_string).collect(),
+        problems: &verdict.problems,
+    };
+    put_json(s3, &record.bucket, &key, &report).await?;
+    Ok(key)
+}
+
+/// One failed or skipped line, in the summary.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineOutcome {
+    pub line: u32,
+    pub username: String,
+    pub outcome: RowOutcome,
+    pub reason: String,
+}
+
+/// The summary of a finished import: what the JSON report holds and the notification carries.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub bucket: String,
+    pub key: String,
+    pub version_id: Option<String>,
+    pub user_pool_id: String,
+    pub job_id: String,
+    pub job_name: Option<String>,
+    /// Cognito's final status: Succeeded, Failed or Stopped.
+    pub status: String,
+    pub completion_message: Option<String>,
+    pub imported_users: i64,
+    pub skipped_users: i64,
+    pub failed_users: i64,
+    pub bytes: u64,
+    /// From the drop (the first claim) to the job's end.
+    pub total_seconds: Option<f64>,
+    /// Waiting for the account's active job, from upload to start.
+    pub queued_seconds: Option<f64>,
+    /// Cognito's own run, from start to completion.
+    pub import_seconds: Option<f64>,
+    /// Jobs created for this object and given up before they started.
+    pub abandoned_jobs: Vec<String>,
+    pub log_group: String,
+    pub log_stream: String,
+    /// Row outcomes found in the log; fewer than the counts if the log was incomplete.
+    pub logged_lines: usize,
+    pub report_key: String,
+    pub lines_report_key: String,
+    /// The first failed or skipped lines; the CSV has every line.
+    pub problem_lines: Vec<LineOutcome>,
+    /// What was done with the source object (kept, tagged, deleted).
+    pub source_object: String,
+}
+
+impl Summary {
+    /// The summary without any user data, for notifications and logs.
+    pub fn without_users(&self) -> Summary {
+        let mut copy = self.clone();
+        copy.problem_lines.iter_mut().for_each(|l| l.username.clear());
+        copy
+    }
+}
+
+/// The durations of a summary from the record and the job's own dates.
+pub fn durations(record: &Record, job: &JobState) -> (Option<f64>, Option<f64>, Option<f64>) {
+    let total = job.completion_date.map(|end| end - record.created_at as f64);
+    let queued = match (record.uploaded_at, job.start_date) {
+        (Some(up), Some(start)) => Some((start - up as f64).max(0.0)),
+        _ => None,
+    };
+    let import = match (job.start_date, job.completion_date) {
+        (Some(start), Some(end)) => Some(end - start),
+        _ => None,
+    };
+    (total, queued, import)
+}
+
+pub async fn write_summary(s3: &Client, summary: &Summary) -> Result<(), ReportError> {
+    put_json(s3, &summary.bucket, &summary.report_key, summary).await
+}
+
+async fn put_json<T: Serialize>(s3: &Client, bucket: &str, key: &str, value: &T) -> Result<(), ReportError> {
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .content_type("application/json")
+        .body(ByteStream::from(
+            serde_json::to_vec_pretty(value).expect("a report serialises"),
+        ))
+        .send()
+        .await
+        .map_err(|e| ReportError::Write {
+            key: key.to_owned(),
+            detail: DisplayErrorContext(e).to_string(),
+        })?;
+    Ok(())
+}
+
+/// Joins log lines to source rows in one pass over both (each sorted by line number).
+pub struct Joiner<'a, W: std::io::Write> {
+    log: &'a JobLog,
+    next: usize,
+    username_column: Option<usize>,
+    out: csv::Writer<W>,
+    listed: Vec<LineOutcome>,
+}
+
+impl<'a, W: std::io::Write> Joiner<'a, W> {
+    pub fn new(log: &'a JobLog, out: W) -> std::io::Result<Self> {
+        let mut out = csv::Writer::from_writer(out);
+        out.write_record(["line", "username", "outcome", "reason"])?;
+        Ok(Joiner {
+            log,
+            next: 0,
+            username_column: None,
+            out,
+            listed: Vec::new(),
+        })
+    }
+
+    /// Takes the source's line `number` (without its line break).
+    pub fn source_line(&mut self, number: u32, text: &[u8]) -> std::io::Result<()> {
+        if number == 1 {
+            self.username_column = split_fields(text).position(|f| f == "cognito:username");
+            return Ok(());
+        }
+        // Log lines for rows before this one had no source row (cannot happen with the checked
+        // file, but never drop an outcome).
+        while self.log.lines.get(self.next).is_some_and(|l| l.line < number) {
+            self.emit(None)?;
+        }
+        while self.log.lines.get(self.next).is_some_and(|l| l.line == number) {
+            let username = self.username_column.and_then(|c| split_fields(text).nth(c));
+            self.emit(username)?;
+        }
+        Ok(())
+    }
+
+    fn emit(&mut self, username: Option<String>) -> std::io::Result<()> {
+        let entry = self.log.lines[self.next];
+        self.next += 1;
+        let username = username.unwrap_or_default();
+        let reason = self.log.reason(&entry);
+        self.out.write_record([
+            entry.line.to_string().as_str(),
+            username.as_str(),
+            entry.outcome.as_str(),
+            reason,
+        ])?;
+        if entry.outcome != RowOutcome::Succeeded && self.listed.len() < LISTED_LINES {
+            self.listed.push(LineOutcome {
+                line: entry.line,
+                username,
+                outcome: entry.outcome,
+                reason: reason.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes what is left of the log and returns the listed failed or skipped lines.
+    pub fn finish(mut self) -> std::io::Result<(Vec<LineOutcome>, W)> {
+        while self.next < self.log.lines.len() {
+            self.emit(None)?;
+        }
+        let out = self.out.into_inner().map_err(|e| e.into_error())?;
+        Ok((self.listed, out))
+    }
+}
+
+/// The fields of one line of Cognito's dialect: split at `,` not after `\`, `\,` unescaped,
+/// trimmed. Invalid UTF-8 is replaced (the checked file has none).
+fn split_fields(line: &[u8]) -> impl Iterator<Item = String> + '_ {
+    let mut rest = Some(line);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        let mut end = 0;
+        loop {
+            match memchr::memchr(b',', &text[end..]) {
+                Some(i) if end + i > 0 && text[end + i - 1] == b'\\' => end += i + 1,
+                Some(i) => {
+                    end += i;
+                    rest = Some(&text[end + 1..]);
+                    break;
+                }
+                None => {
+                    end = text.len();
+                    rest = None;
+                    break;
+                }
+            }
+        }
+        let field = String::from_utf8_lossy(&text[..end]).replace("\\,", ",");
+        Some(field.trim().to_owned())
+    })
+}
+
+/// Splits a byte stream into numbered lines (`\n`, with a `\r` before it dropped) for a [`Joiner`].
+#[derive(Default)]
+pub struct LineSplitter {
+    pending: Vec<u8>,
+    number: u32,
+}
+
+impl LineSplitter {
+    pub fn feed<W: std::io::Write>(&mut self, mut chunk: &[u8], joiner: &mut Joiner<'_, W>) -> std::io::Result<()> {
+        while let Some(i) = memchr::memchr(b'\n', chunk) {
+            self.number += 1;
+            let line = if self.pending.is_empty() {
+                &chunk[..i]
+            } else {
+                self.pending.extend_from_slice(&chunk[..i]);
+                &self.pending[..]
+            };
+            joiner.source_line(self.number, line.strip_suffix(b"\r").unwrap_or(line))?;
+            self.pending.clear();
+            chunk = &chunk[i + 1..];
+        }
+        // Rows are at most 16,000 characters in a checked file; keep no more of one than that.
+        let room = check::MAX_ROW_BYTES.saturating_sub(self.pending.len());
+        self.pending.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        Ok(())
+    }
+
+    pub fn finish<W: std::io::Write>(mut self, joiner: &mut Joiner<'_, W>) -> std::io::Result<()> {
+        if !self.pending.is_empty() {
+            self.number += 1;
+            joiner.source_line(self.number, &std::mem::take(&mut self.pending))?;
+        }
+        Ok(())
+    }
+}
+
+/// Streams the source version line by line into `joiner`.
+pub async fn join_source<W: std::io::Write>(
+    mut body: ByteStream,
+    joiner: &mut Joiner<'_, W>,
+) -> Result<(), ReportError> {
+    let mut lines = LineSplitter::default();
+    while let Some(chunk) = body.try_next().await.map_err(|e| ReportError::Source(e.to_string()))? {
+        lines.feed(&chunk, joiner)?;
+    }
+    lines.finish(joiner)?;
+    Ok(())
+}
+
+/// Writes the per-line CSV through a local temporary file (flat memory for 500,000 lines) and
+/// puts it at `key`; returns the listed failed or skipped lines.
+pub async fn write_lines(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    log: &JobLog,
+    source: Option<ByteStream>,
+) -> Result<Vec<LineOutcome>, ReportError> {
+    let file = tempfile::Builder::new().prefix("cognito-import-lines-").tempfile()?;
+    let mut joiner = Joiner::new(log, std::io::BufWriter::new(file.reopen()?))?;
+    if let Some(body) = source {
+        join_source(body, &mut joiner).await?;
+    }
+    let (listed, mut out) = joiner.finish()?;
+    out.flush()?;
+    drop(out);
+    let body = ByteStream::from_path(file.path())
+        .await
+        .map_err(|e| ReportError::Disk(std::io::Error::other(e)))?;
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .content_type("text/csv; charset=utf-8")
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| ReportError::Write {
+            key: key.to_owned(),
+            detail: DisplayErrorContext(e).to_string(),
+        })?;
+    Ok(listed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::joblog::Parser;
+
+    fn log(lines: &[&str]) -> JobLog {
+        let mut p = Parser::default();
+        lines.iter().for_each(|l| p.push(l));
+        p.finish()
+    }
+
+    #[test]
+    fn fields_follow_cognitos_dialect() {
+        let fields: Vec<String> = split_fields(br"a\,b , c,,\d").collect();
+        assert_eq!(fields, ["a,b", "c", "", r"\d"]);
+        assert_eq!(split_fields(b"").collect::<Vec<_>>(), [""]);
+    }
+
+    #[test]
+    fn joins_every_logged_line_to_its_row() {
+        let log = log(&[
+            "[SUCCEEDED] Line Number 2 - The import succeeded.",
+            "[FAILED] Line Number 4 - The email is not valid.",
+            "[SKIPPED] Line Number 3 - The user already exists.",
+            "[FAILED] Line Number 9 - Line past the end.",
+        ]);
+        let mut joiner = Joiner::new(&log, Vec::new()).unwrap();
+        joiner.source_line(1, b"email,cognito:username,phone_number").unwrap();
+        joiner.source_line(2, b"a@example.com,ann,").unwrap();
+        joiner.source_line(3, br"b@example.com,bob\,jr,").unwrap();
+        joiner.source_line(4, b"bad,cy,").unwrap();
+        let (listed, out) = joiner.finish().unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "line,username,outcome,reason\n\
+             2,ann,SUCCEEDED,The import succeeded.\n\
+             3,\"bob,jr\",SKIPPED,The user already exists.\n\
+             4,cy,FAILED,The email is not valid.\n\
+             9,,FAILED,Line past the end.\n"
+        );
+        assert_eq!(listed.len(), 3);
+        assert_eq!(listed[0].username, "bob,jr");
+        assert_eq!(listed[1].reason, "The email is not valid.");
+    }
+
+    #[test]
+    fn splits_the_source_across_chunks_and_crlf() {
+        let log = log(&["[SUCCEEDED] Line Number 2 - ok", "[FAILED] Line Number 3 - no"]);
+        let mut joiner = Joiner::new(&log, Vec::new()).unwrap();
+        let mut lines = LineSplitter::default();
+        for chunk in ["cognito:user", "name,x\r\nan", "n,1\r\nzoe,2"] {
+            lines.feed(chunk.as_bytes(), &mut joiner).unwrap();
+        }
+        lines.finish(&mut joiner).unwrap();
+        let (_, out) = joiner.finish().unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "line,username,outcome,reason\n2,ann,SUCCEEDED,ok\n3,zoe,FAILED,no\n"
+        );
+    }
+}

@@ -1,0 +1,96 @@
+//! What becomes of a dropped CSV once its import has ended (`SOURCE_OBJECT_POLICY`): kept, tagged
+//! `cognito-import-outcome=<outcome>` (the bucket's lifecycle rules act on the tag), or deleted
+//! after a Succeeded import — the file holds personal data. Only the version that was imported is
+//! touched; a newer upload under the same key is its own import.
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::types::{Tag, Tagging};
+use tracing::{info, warn};
+
+use crate::config::SourcePolicy;
+use crate::ledger::Record;
+
+/// The tag the function sets on source objects.
+pub const OUTCOME_TAG: &str = "cognito-import-outcome";
+
+/// Applies the policy for `outcome` (Succeeded, Failed, Stopped, Rejected); says what was done.
+/// Failures are logged, never fatal: the import itself is over.
+pub async fn settle(s3: &Client, policy: SourcePolicy, record: &Record, outcome: &str) -> String {
+    let delete = policy == SourcePolicy::Delete && outcome == "Succeeded";
+    let result = match policy {
+        SourcePolicy::Keep => return "kept".into(),
+        _ if delete => delete_version(s3, record).await.map(|()| "deleted".to_owned()),
+        _ => tag(s3, record, outcome)
+            .await
+            .map(|()| format!("tagged {OUTCOME_TAG}={outcome}")),
+    };
+    match result {
+        Ok(done) => {
+            info!(source_object = %done, "source object settled");
+            done
+        }
+        Err(e) => {
+            warn!(error = %e, "could not apply the source object policy");
+            format!("kept (the policy failed: {e})")
+        }
+    }
+}
+
+/// Adds the outcome tag to the version's own tags (PutObjectTagging replaces them all).
+async fn tag(s3: &Client, record: &Record, outcome: &str) -> Result<(), String> {
+    let existing = s3
+        .get_object_tagging()
+        .bucket(&record.bucket)
+        .key(&record.key)
+        .set_version_id(record.version_id.clone())
+        .send()
+        .await
+        .map_err(|e| format!("GetObjectTagging: {}", DisplayErrorContext(e)))?;
+    let mut tags: Vec<Tag> = existing.tag_set.into_iter().filter(|t| t.key != OUTCOME_TAG).collect();
+    tags.push(
+        Tag::builder()
+            .key(OUTCOME_TAG)
+            .value(outcome)
+            .build()
+            .map_err(|e| e.to_string())?,
+    );
+    let tagging = Tagging::builder()
+        .set_tag_set(Some(tags))
+        .build()
+        .map_err(|e| e.to_string())?;
+    s3.put_object_tagging()
+        .bucket(&record.bucket)
+        .key(&record.key)
+        .set_version_id(record.version_id.clone())
+        .tagging(tagging)
+        .send()
+        .await
+        .map_err(|e| format!("PutObjectTagging: {}", DisplayErrorContext(e)))?;
+    Ok(())
+}
+
+/// Deletes exactly the imported version. Without a version id (an unversioned bucket), only if
+/// the object still has the imported ETag.
+async fn delete_version(s3: &Client, record: &Record) -> Result<(), String> {
+    if record.version_id.is_none() {
+        let head = s3
+            .head_object()
+            .bucket(&record.bucket)
+            .key(&record.key)
+            .send()
+            .await
+            .map_err(|e| format!("HeadObject: {}", DisplayErrorContext(e)))?;
+        if head.e_tag.as_deref().map(|e| e.trim_matches('"')) != Some(record.etag.as_str()) {
+            return Err("the object was replaced since; the new version is left alone".into());
+        }
+    }
+    s3.delete_object()
+        .bucket(&record.bucket)
+        .key(&record.key)
+        .set_version_id(record.version_id.clone())
+        .send()
+        .await
+        .map_err(|e| format!("DeleteObject: {}", DisplayErrorContext(e)))?;
+    Ok(())
+}
