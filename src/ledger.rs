@@ -153,8 +153,9 @@ pub enum LedgerError {
 /// The result of a claim.
 #[derive(Debug)]
 pub enum Claim {
-    /// This invocation owns the object; the record's ETag for the next update.
-    Won(String),
+    /// This invocation owns the object: the record as it now stands (a stale record taken over
+    /// keeps its job id, so the retry asks that job first) and its ETag for the next update.
+    Won(Box<Record>, String),
     /// Another invocation owns it (or finished it): its record as it stands.
     Taken(Box<Record>),
 }
@@ -211,7 +212,7 @@ impl Ledger {
     pub async fn claim(&self, record: &Record) -> Result<Claim, LedgerError> {
         let key = self.record_key(record);
         match self.put(record, &key, Write::Create).await {
-            Ok(etag) => return Ok(Claim::Won(etag)),
+            Ok(etag) => return Ok(Claim::Won(Box::new(record.clone()), etag)),
             Err(LedgerError::Conflict { .. }) => {}
             Err(e) => return Err(e),
         }
@@ -228,7 +229,7 @@ impl Ledger {
         takeover.status = Status::Claimed;
         takeover.attempts += 1;
         match self.update(&mut takeover, &etag).await {
-            Ok(new_etag) => Ok(Claim::Won(new_etag)),
+            Ok(new_etag) => Ok(Claim::Won(Box::new(takeover), new_etag)),
             Err(LedgerError::Conflict { .. }) => Ok(Claim::Taken(Box::new(existing))),
             Err(e) => Err(e),
         }

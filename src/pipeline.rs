@@ -164,7 +164,10 @@ async fn run(app: &App, object: &ObjectRef) -> Outcome {
     };
     let mut record = Record::new(object, &etag, size);
     let mut record_etag = match app.ledger.claim(&record).await {
-        Ok(Claim::Won(etag)) => etag,
+        Ok(Claim::Won(claimed, etag)) => {
+            record = *claimed;
+            etag
+        }
         Ok(Claim::Taken(existing)) if matches!(existing.status, Status::Failed | Status::Missing) => {
             // Nothing was imported for it: a new delivery retries it.
             match retake(app, &existing).await {

@@ -2,18 +2,30 @@
 //!
 //! - the function's policies name their resources: no `*` and no wildcard-only ARN on any `s3:` or
 //!   `cognito-idp:` action, S3 only in the drop bucket and under its three prefixes, writes only
-//!   under the state and report prefixes, exactly the Cognito calls the function makes on the one
-//!   pool, `iam:PassRole` only of the logs role and only to `cognito-idp.amazonaws.com`;
+//!   under the state and report prefixes (besides the source object policy's), exactly the Cognito
+//!   calls the function makes on the one pool, `iam:PassRole` only of the logs role and only to
+//!   `cognito-idp.amazonaws.com`;
+//! - the scheduled pass's permissions: `s3:ListBucket` held by `s3:prefix` to the drop and state
+//!   prefixes and granted for the state prefix without `IfExists`; tagging (reading the tags too)
+//!   and deleting dropped files only on `<bucket>/${DropPrefix}*` and only under the
+//!   `SourceObjectPolicy` values that use them (conditions evaluated for each value);
+//!   `logs:GetLogEvents` on the pool's own
+//!   `/aws/cognito/userpools/${UserPoolId}/` log groups alone; `sns:Publish` on the
+//!   `NotificationTopicArn` topic alone, and only when there is one;
 //! - the Cognito logs role: trusted by `cognito-idp.amazonaws.com` alone, allowed the four `logs:`
 //!   actions on `/aws/cognito/*` log groups alone;
 //! - the drop bucket: public access blocked, encrypted, TLS-only, versioned, lifecycle rules for
-//!   each prefix, and a name built from parameters (no circular dependency with the function);
+//!   every object under each prefix (reports: the JSON and the per-line CSV alike), a shorter one
+//!   for dropped files tagged `cognito-import-outcome=Succeeded` when sources are tagged, and a name
+//!   built from parameters (no circular dependency with the function);
 //! - the function: Rust on provided.al2023 / arm64, built by cargo-lambda from the Lambda binary,
 //!   128 MB and 300 s, an on-failure destination, a log group with retention, and an environment of
 //!   exactly `cognito_import::config::VARIABLES`, whose values (the parameters' defaults and limits)
-//!   the function's own configuration accepts;
+//!   the function's own configuration accepts, `DROP_BUCKET` built like the bucket's name;
 //! - the triggers: the S3 notification, the EventBridge rule, the SQS queue with its redrive policy
-//!   and ReportBatchItemFailures.
+//!   and ReportBatchItemFailures;
+//! - the pass: a SAM `Schedule` event at `rate(1 minute)` on the function, enabled for every
+//!   TriggerKind.
 //!
 //! Each rule is a function returning the problems it finds; each test checks the real template,
 //! then breaks it in each way the rule exists to catch and checks that the rule notices. Short-form
@@ -29,13 +41,12 @@ use serde_yaml::{Mapping, Value};
 const TEMPLATE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/template.yaml");
 /// The bucket's logical id.
 const BUCKET: &str = "DropBucket";
-const POOL_ACTIONS: [&str; 6] = [
+const POOL_ACTIONS: [&str; 5] = [
     "cognito-idp:GetCSVHeader",
     "cognito-idp:DescribeUserPool",
     "cognito-idp:CreateUserImportJob",
     "cognito-idp:StartUserImportJob",
     "cognito-idp:DescribeUserImportJob",
-    "cognito-idp:ListUserImportJobs",
 ];
 const LOGS_ROLE_ACTIONS: [&str; 4] = [
     "logs:CreateLogGroup",
@@ -44,15 +55,37 @@ const LOGS_ROLE_ACTIONS: [&str; 4] = [
     "logs:PutLogEvents",
 ];
 /// Services the function may be granted anything of; a new one is a decision, made here.
-const FUNCTION_SERVICES: [&str; 5] = ["s3", "cognito-idp", "iam", "logs", "sqs"];
+const FUNCTION_SERVICES: [&str; 6] = ["s3", "cognito-idp", "iam", "logs", "sqs", "sns"];
+/// What the source object policies do to a dropped file: tag it (tag, delete; its own tags are read
+/// first, since PutObjectTagging replaces them all), delete it (delete).
+const SOURCE_TAGGING: [&str; 4] = [
+    "s3:GetObjectTagging",
+    "s3:GetObjectVersionTagging",
+    "s3:PutObjectTagging",
+    "s3:PutObjectVersionTagging",
+];
+const SOURCE_DELETING: [&str; 2] = ["s3:DeleteObject", "s3:DeleteObjectVersion"];
+/// The pass reads each finished job's log (the pool's group, the job's stream).
+const JOB_LOG_ACTIONS: [&str; 1] = ["logs:GetLogEvents"];
+/// The function writes its own log.
+const OWN_LOG_ACTIONS: [&str; 2] = ["logs:CreateLogStream", "logs:PutLogEvents"];
+/// The tag the function puts on a dropped version, and the outcome that may expire early.
+const OUTCOME_TAG: (&str, &str) = ("cognito-import-outcome", "Succeeded");
+/// A topic for the scenarios that have one.
+const SAMPLE_TOPIC: &str = "arn:aws:sns:us-east-1:111111111111:imports";
 /// Pseudo parameters replaced by sample values before ARNs are read.
-const PSEUDO: [(&str, &str); 3] = [
+const PSEUDO: [(&str, &str); 4] = [
+    ("${AWS::StackName}", "cognito-import"),
     ("${AWS::Partition}", "aws"),
     ("${AWS::Region}", "us-east-1"),
     ("${AWS::AccountId}", "111111111111"),
 ];
 
 type Problems = Vec<String>;
+/// The conditions a value takes: `(name, true)` for an `Fn::If`'s first branch, `false` the second.
+type Guards = Vec<(String, bool)>;
+/// Parameter values that differ from the defaults, for evaluating conditions.
+type Scenario<'a> = &'a [(&'a str, &'a str)];
 /// A breach: what it is, a fragment of the problem the rule must report for it, and how to make it.
 type Mutation = (&'static str, &'static str, fn(&mut Value));
 
@@ -177,6 +210,43 @@ fn items(v: Option<&Value>) -> Vec<&Value> {
         .collect()
 }
 
+/// `branches`, each with the conditions that lead to it.
+fn guarded(v: &Value) -> Vec<(Guards, &Value)> {
+    let Some(args) = single(v, "Fn::If").and_then(Value::as_sequence) else {
+        return if is_no_value(v) {
+            Vec::new()
+        } else {
+            vec![(Vec::new(), v)]
+        };
+    };
+    let name = args.first().and_then(text).unwrap_or_default();
+    let mut out = Vec::new();
+    for (i, branch) in args.iter().skip(1).take(2).enumerate() {
+        for (inner, v) in guarded(branch) {
+            let mut guards = vec![(name.clone(), i == 0)];
+            guards.extend(inner);
+            out.push((guards, v));
+        }
+    }
+    out
+}
+
+/// `items`, each with the conditions that lead to it.
+fn guarded_items(v: Option<&Value>) -> Vec<(Guards, &Value)> {
+    let mut out = Vec::new();
+    for (outer, b) in v.map(guarded).unwrap_or_default() {
+        match b {
+            Value::Sequence(s) => {
+                for (inner, item) in s.iter().flat_map(guarded) {
+                    out.push((outer.iter().cloned().chain(inner).collect(), item));
+                }
+            }
+            other => out.push((outer, other)),
+        }
+    }
+    out
+}
+
 /// An expression as text: strings as they are, `!Sub` templates (their variables filled in),
 /// `!Ref X` as `${X}`, `!GetAtt A.B` as `${A.B}`, `!Join` joined. `None` for anything else.
 fn render(v: &Value) -> Option<String> {
@@ -266,13 +336,97 @@ fn strings(v: Option<&Value>) -> Vec<String> {
 }
 
 // ------------------------------------------------------------------------------------------------
+// Conditions, evaluated for a choice of parameter values
+// ------------------------------------------------------------------------------------------------
+
+/// A parameter's value in a scenario: the scenario's, or the parameter's default.
+fn parameter_value(t: &Value, name: &str, scenario: Scenario<'_>) -> Option<String> {
+    match scenario.iter().find(|(n, _)| *n == name) {
+        Some((_, value)) => Some((*value).to_owned()),
+        None => get(t, &format!("Parameters/{name}/Default")).and_then(text),
+    }
+}
+
+fn operand(t: &Value, v: &Value, scenario: Scenario<'_>) -> Result<String, String> {
+    match single(v, "Ref").and_then(Value::as_str) {
+        Some(name) => parameter_value(t, name, scenario).ok_or_else(|| format!("no value for the parameter {name}")),
+        None => text(v).ok_or_else(|| format!("cannot evaluate {v:?}")),
+    }
+}
+
+/// Whether a condition expression holds (`Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or`, `Condition`).
+fn truth(t: &Value, v: &Value, scenario: Scenario<'_>) -> Result<bool, String> {
+    if let Some(name) = single(v, "Condition").and_then(Value::as_str) {
+        return condition(t, name, scenario);
+    }
+    let args = |f: &str| single(v, f).and_then(Value::as_sequence).map(|a| a.as_slice());
+    if let Some(pair) = args("Fn::Equals") {
+        let [a, b] = pair else {
+            return Err(format!("Fn::Equals with {} arguments", pair.len()));
+        };
+        return Ok(operand(t, a, scenario)? == operand(t, b, scenario)?);
+    }
+    if let Some([one]) = args("Fn::Not") {
+        return Ok(!truth(t, one, scenario)?);
+    }
+    if let Some(all) = args("Fn::And") {
+        let values: Result<Vec<bool>, String> = all.iter().map(|c| truth(t, c, scenario)).collect();
+        return Ok(values?.into_iter().all(|b| b));
+    }
+    if let Some(any) = args("Fn::Or") {
+        let values: Result<Vec<bool>, String> = any.iter().map(|c| truth(t, c, scenario)).collect();
+        return Ok(values?.into_iter().any(|b| b));
+    }
+    Err(format!("cannot evaluate the condition {v:?}"))
+}
+
+/// Whether the template's condition `name` holds.
+fn condition(t: &Value, name: &str, scenario: Scenario<'_>) -> Result<bool, String> {
+    let v = get(t, &format!("Conditions/{name}")).ok_or_else(|| format!("no condition {name}"))?;
+    truth(t, v, scenario)
+}
+
+/// Whether every guard holds: the guarded value is there.
+fn takes(t: &Value, guards: &Guards, scenario: Scenario<'_>) -> Result<bool, String> {
+    for (name, branch) in guards {
+        if condition(t, name, scenario)? != *branch {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// A value with its `Fn::If`s decided (`None` for `AWS::NoValue`).
+fn decided<'a>(t: &Value, v: &'a Value, scenario: Scenario<'_>) -> Result<Option<&'a Value>, String> {
+    if let Some(args) = single(v, "Fn::If").and_then(Value::as_sequence) {
+        let name = args.first().and_then(Value::as_str).unwrap_or_default();
+        let branch = if condition(t, name, scenario)? { 1 } else { 2 };
+        let chosen = args
+            .get(branch)
+            .ok_or_else(|| format!("Fn::If {name} lacks a branch"))?;
+        return decided(t, chosen, scenario);
+    }
+    Ok((!is_no_value(v)).then_some(v))
+}
+
+/// Whether a mapping key appears anywhere in `v`.
+fn has_key(v: &Value, key: &str) -> bool {
+    match v {
+        Value::Mapping(m) => m.iter().any(|(k, v)| k.as_str() == Some(key) || has_key(v, key)),
+        Value::Sequence(items) => items.iter().any(|v| has_key(v, key)),
+        _ => false,
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
 // Policies
 // ------------------------------------------------------------------------------------------------
 
-/// A policy statement and where it comes from (for messages).
+/// A policy statement, where it comes from (for messages), and the conditions it is there under.
 struct Statement<'a> {
     origin: String,
     body: &'a Value,
+    when: Guards,
 }
 
 impl Statement<'_> {
@@ -291,14 +445,27 @@ impl Statement<'_> {
             None => self.origin.clone(),
         }
     }
+    /// Whether the statement is there with these parameter values (an unreadable condition is a
+    /// problem, and the statement counts as there).
+    fn present(&self, t: &Value, scenario: Scenario<'_>, problems: &mut Problems) -> bool {
+        takes(t, &self.when, scenario).unwrap_or_else(|e| {
+            problems.push(format!("{}: {e}", self.name()));
+            true
+        })
+    }
 }
 
 fn document_statements<'a>(doc: &'a Value, origin: &str, out: &mut Vec<Statement<'a>>) {
-    for doc in branches(doc) {
-        for body in items(doc.get("Statement")) {
+    document_statements_when(doc, origin, &Vec::new(), out);
+}
+
+fn document_statements_when<'a>(doc: &'a Value, origin: &str, when: &Guards, out: &mut Vec<Statement<'a>>) {
+    for (outer, doc) in guarded(doc) {
+        for (inner, body) in guarded_items(doc.get("Statement")) {
             out.push(Statement {
                 origin: origin.to_owned(),
                 body,
+                when: when.iter().chain(&outer).chain(&inner).cloned().collect(),
             });
         }
     }
@@ -315,10 +482,17 @@ fn role_statements<'a>(t: &'a Value, role: &str, problems: &mut Problems) -> Vec
     if r.get("Type").and_then(Value::as_str) != Some("AWS::IAM::Role") {
         problems.push(format!("{role} is not an AWS::IAM::Role"));
     }
-    for policy in items(prop(r, "Policies")) {
+    let role_condition: Guards = r
+        .get("Condition")
+        .and_then(text)
+        .map(|c| (c, true))
+        .into_iter()
+        .collect();
+    for (when, policy) in guarded_items(prop(r, "Policies")) {
         let name = policy.get("PolicyName").and_then(render).unwrap_or_default();
+        let when: Guards = role_condition.iter().cloned().chain(when).collect();
         match policy.get("PolicyDocument") {
-            Some(doc) => document_statements(doc, &format!("{role}/{name}"), &mut out),
+            Some(doc) => document_statements_when(doc, &format!("{role}/{name}"), &when, &mut out),
             None => problems.push(format!("{role}: policy {name} has no PolicyDocument")),
         }
     }
@@ -333,7 +507,13 @@ fn role_statements<'a>(t: &'a Value, role: &str, problems: &mut Problems) -> Vec
             let attached = items(prop(policy, "Roles")).into_iter().any(|v| is_ref(Some(v), role))
                 || is_ref(prop(policy, "RoleName"), role);
             if attached && let Some(doc) = prop(policy, "PolicyDocument") {
-                document_statements(doc, id, &mut out);
+                let when: Guards = policy
+                    .get("Condition")
+                    .and_then(text)
+                    .map(|c| (c, true))
+                    .into_iter()
+                    .collect();
+                document_statements_when(doc, id, &when, &mut out);
             }
         }
     }
@@ -373,9 +553,9 @@ fn function_statements<'a>(t: &'a Value, problems: &mut Problems) -> Vec<Stateme
     // SAM makes the role: the function's Policies (inline documents only) and the basic execution
     // policy it always adds.
     let mut out = Vec::new();
-    for policy in items(prop(f, "Policies")) {
+    for (when, policy) in guarded_items(prop(f, "Policies")) {
         if policy.get("Statement").is_some() {
-            document_statements(policy, &format!("{id}/Policies"), &mut out);
+            document_statements_when(policy, &format!("{id}/Policies"), &when, &mut out);
         } else {
             problems.push(format!(
                 "{id}: Policies entry {policy:?} is a managed policy or SAM policy template, which this test cannot read"
@@ -452,7 +632,8 @@ fn function_s3_and_cognito_permissions(t: &Value) -> Problems {
     let pool_arn = "arn:aws:cognito-idp:us-east-1:111111111111:userpool/${UserPoolId}";
     let mut pool_actions = BTreeSet::new();
     let mut s3_reads = false;
-    let mut s3_writes = false;
+    // The prefixes the function may PutObject under.
+    let mut s3_puts = BTreeSet::new();
     for s in &statements {
         let name = s.name();
         for forbidden in ["NotAction", "NotResource", "NotPrincipal"] {
@@ -547,13 +728,21 @@ fn function_s3_and_cognito_permissions(t: &Value) -> Problems {
                         .iter()
                         .filter(|a| a.starts_with("s3:put") || a.starts_with("s3:delete"))
                         .collect();
-                    if !writes.is_empty() {
-                        s3_writes = true;
-                        if !(under("StatePrefix") || under("ReportPrefix")) {
-                            problems.push(format!(
-                                "{name}: {writes:?} on {arn}, outside the state and report prefixes"
-                            ));
-                        }
+                    // Tagging and deleting dropped files: the source object policy (its own rule).
+                    let source: Vec<String> = SOURCE_TAGGING
+                        .iter()
+                        .chain(&SOURCE_DELETING)
+                        .map(|a| a.to_ascii_lowercase())
+                        .collect();
+                    let on_sources = under("DropPrefix") && writes.iter().all(|a| source.contains(*a));
+                    let writable = on_sources || under("StatePrefix") || under("ReportPrefix");
+                    if !writes.is_empty() && !writable {
+                        problems.push(format!(
+                            "{name}: {writes:?} on {arn}, outside the state and report prefixes"
+                        ));
+                    }
+                    if actions.contains("s3:putobject") {
+                        s3_puts.extend(["StatePrefix", "ReportPrefix"].into_iter().filter(|p| under(p)));
                     }
                     if actions.contains("s3:getobject") && under("DropPrefix") {
                         s3_reads = true;
@@ -571,8 +760,229 @@ fn function_s3_and_cognito_permissions(t: &Value) -> Problems {
     if !s3_reads {
         problems.push("the function cannot GetObject under the drop prefix".into());
     }
-    if !s3_writes {
+    if s3_puts.len() < 2 {
         problems.push("the function cannot write its state records and reports".into());
+    }
+    problems
+}
+
+/// s3:ListBucket: listings only under the drop and state prefixes, and the pass's listing of the
+/// state records granted on its own (StringLike, not IfExists, unconditional).
+fn function_lists_only_state_records(t: &Value) -> Problems {
+    let mut problems = Vec::new();
+    let statements = function_statements(t, &mut problems);
+    let allowed = ["${DropPrefix}*", "${StatePrefix}*"];
+    let mut lists_state_records = false;
+    for s in statements.iter().filter(|s| s.allows()) {
+        if !lower(&s.actions()).contains("s3:listbucket") {
+            continue;
+        }
+        let name = s.name();
+        // (operator, value) of every s3:prefix condition.
+        let mut prefixes = Vec::new();
+        let operators = s.body.get("Condition").and_then(Value::as_mapping);
+        for (operator, keys) in operators.into_iter().flatten() {
+            for (key, values) in keys.as_mapping().into_iter().flatten() {
+                if key.as_str() == Some("s3:prefix") {
+                    for v in items(Some(values)) {
+                        prefixes.push((text(operator).unwrap_or_default(), render(v).unwrap_or_default()));
+                    }
+                }
+            }
+        }
+        if prefixes.is_empty() {
+            problems.push(format!("{name}: s3:ListBucket without an s3:prefix condition"));
+        }
+        for (_, prefix) in &prefixes {
+            if !allowed.contains(&prefix.as_str()) {
+                problems.push(format!(
+                    "{name}: lets the function list {prefix:?}, outside the drop and state prefixes"
+                ));
+            }
+        }
+        if s.when.is_empty()
+            && operators.is_some_and(|o| o.len() == 1)
+            && prefixes == [("StringLike".to_owned(), "${StatePrefix}*".to_owned())]
+        {
+            lists_state_records = true;
+        }
+    }
+    if !lists_state_records {
+        problems.push(
+            "the function cannot list the state records: no unconditional s3:ListBucket held by StringLike \
+             s3:prefix ${StatePrefix}* alone"
+                .into(),
+        );
+    }
+    problems
+}
+
+/// Tagging and deleting dropped files: only `<bucket>/${DropPrefix}*`, and only under the
+/// SourceObjectPolicy values that do it (tag and delete tag, delete deletes).
+fn function_changes_sources_only_as_the_policy_says(t: &Value) -> Problems {
+    let mut problems = Vec::new();
+    let statements = function_statements(t, &mut problems);
+    let Some(bucket) = bucket_name(t) else {
+        return vec![format!("{BUCKET} has no readable BucketName")];
+    };
+    let sources = format!("arn:aws:s3:::{bucket}/${{DropPrefix}}*");
+    let lock = format!("arn:aws:s3:::{bucket}/${{StatePrefix}}queue.lock");
+    let tagging = lower(&SOURCE_TAGGING.map(String::from));
+    let deleting = lower(&SOURCE_DELETING.map(String::from));
+
+    // Where: the dropped files (and the pass's lock object, for DeleteObject).
+    for s in statements.iter().filter(|s| s.allows()) {
+        let name = s.name();
+        for action in lower(&s.actions()) {
+            if !(tagging.contains(&action) || deleting.contains(&action)) {
+                continue;
+            }
+            for arn in s.resources().into_iter().map(|r| concrete(r).unwrap_or_default()) {
+                let lock_release = action == "s3:deleteobject" && arn == lock;
+                if arn != sources && !lock_release {
+                    problems.push(format!(
+                        "{name}: {action} on {arn:?}, not only the dropped files {sources}"
+                    ));
+                }
+            }
+        }
+    }
+
+    // When: for each policy, exactly what it does.
+    let policies = strings(get(t, "Parameters/SourceObjectPolicy/AllowedValues"));
+    if policies != ["keep", "tag", "delete"] {
+        problems.push(format!(
+            "SourceObjectPolicy allows {policies:?}, not exactly [keep, tag, delete]"
+        ));
+    }
+    for policy in &policies {
+        let scenario = [("SourceObjectPolicy", policy.as_str())];
+        let mut granted = BTreeSet::new();
+        for s in statements.iter().filter(|s| s.allows()) {
+            let on_sources = s
+                .resources()
+                .into_iter()
+                .any(|r| concrete(r).as_deref() == Some(sources.as_str()));
+            if on_sources && s.present(t, &scenario, &mut problems) {
+                granted.extend(lower(&s.actions()));
+            }
+        }
+        let uses = |action: &String| match policy.as_str() {
+            "tag" => tagging.contains(action),
+            "delete" => tagging.contains(action) || deleting.contains(action),
+            _ => false,
+        };
+        for action in tagging.iter().chain(&deleting) {
+            match (granted.contains(action), uses(action)) {
+                (true, false) => problems.push(format!(
+                    "under SourceObjectPolicy {policy} the function gets {action} on the dropped files, which that policy does not use"
+                )),
+                (false, true) => problems.push(format!(
+                    "under SourceObjectPolicy {policy} the function cannot {action} the dropped files"
+                )),
+                _ => {}
+            }
+        }
+    }
+    problems
+}
+
+/// The pass reads the import jobs' logs: only the pool's own Cognito log groups; the function's
+/// other logs: permission is writing its own log.
+fn function_reads_only_the_pools_job_logs(t: &Value) -> Problems {
+    let mut problems = Vec::new();
+    let statements = function_statements(t, &mut problems);
+    let pool_logs = "arn:aws:logs:us-east-1:111111111111:log-group:/aws/cognito/userpools/${UserPoolId}/*";
+    let own_log = function(t)
+        .ok()
+        .and_then(|(_, f)| prop(f, "LoggingConfig/LogGroup"))
+        .and_then(|g| single(g, "Ref"))
+        .and_then(Value::as_str)
+        .map(|g| format!("${{{g}.Arn}}"));
+    let reads = lower(&JOB_LOG_ACTIONS.map(String::from));
+    let writes = lower(&OWN_LOG_ACTIONS.map(String::from));
+    let mut granted = BTreeSet::new();
+    for s in statements.iter().filter(|s| s.allows()) {
+        let name = s.name();
+        let resources: Vec<String> = s
+            .resources()
+            .into_iter()
+            .map(|r| concrete(r).unwrap_or_default())
+            .collect();
+        for action in lower(&s.actions()).into_iter().filter(|a| a.starts_with("logs:")) {
+            if reads.contains(&action) {
+                for arn in &resources {
+                    if arn != pool_logs {
+                        problems.push(format!(
+                            "{name}: {action} on {arn:?}, not only the pool's log groups {pool_logs}"
+                        ));
+                    }
+                }
+                if resources.iter().any(|arn| arn == pool_logs) {
+                    granted.insert(action);
+                }
+            } else if writes.contains(&action) {
+                for arn in &resources {
+                    if Some(arn) != own_log.as_ref() {
+                        problems.push(format!(
+                            "{name}: {action} on {arn:?}, not the function's own log group {own_log:?}"
+                        ));
+                    }
+                }
+            } else {
+                problems.push(format!("{name}: {action}, a logs: action the function has no use for"));
+            }
+        }
+    }
+    if granted != reads {
+        let missing: Vec<&String> = reads.difference(&granted).collect();
+        problems.push(format!(
+            "the function cannot read the import jobs' logs: {missing:?} not granted on {pool_logs}"
+        ));
+    }
+    problems
+}
+
+/// sns:Publish: the NotificationTopicArn topic alone, and only when there is one.
+fn function_publishes_only_to_the_topic(t: &Value) -> Problems {
+    let mut problems = Vec::new();
+    let statements = function_statements(t, &mut problems);
+    if get(t, "Parameters/NotificationTopicArn/Default")
+        .and_then(text)
+        .as_deref()
+        != Some("")
+    {
+        problems.push("NotificationTopicArn's default is not empty: no topic unless one is given".into());
+    }
+    let mut publishes = false;
+    for s in statements.iter().filter(|s| s.allows()) {
+        let actions = lower(&s.actions());
+        if !actions.iter().any(|a| a.starts_with("sns:")) {
+            continue;
+        }
+        let name = s.name();
+        if actions != BTreeSet::from(["sns:publish".to_owned()]) {
+            problems.push(format!("{name}: {actions:?}, not sns:Publish alone"));
+        }
+        let resources: Vec<Option<String>> = s.resources().into_iter().map(render).collect();
+        if resources != [Some("${NotificationTopicArn}".to_owned())] {
+            problems.push(format!(
+                "{name}: publishes to {resources:?}, not just the topic !Ref NotificationTopicArn"
+            ));
+        }
+        if s.present(t, &[("NotificationTopicArn", "")], &mut problems) {
+            problems.push(format!(
+                "{name} is there with no topic (NotificationTopicArn empty): it must be conditional on the topic"
+            ));
+        }
+        if s.present(t, &[("NotificationTopicArn", SAMPLE_TOPIC)], &mut problems) {
+            publishes = true;
+        }
+    }
+    if !publishes {
+        problems.push(format!(
+            "given a topic ({SAMPLE_TOPIC}), the function cannot publish to it"
+        ));
     }
     problems
 }
@@ -746,20 +1156,79 @@ fn drop_bucket(t: &Value) -> Problems {
         ));
     }
 
-    // Lifecycle: each prefix's objects expire, old versions too.
+    // Lifecycle: every object under each prefix expires, old versions too (no tag or size filter:
+    // the reports are a JSON summary and a per-line CSV that may hold usernames).
     let rules = items(prop(b, "LifecycleConfiguration/Rules"));
+    let narrowed = |rule: &Value| {
+        [
+            "TagFilters",
+            "ObjectSizeGreaterThan",
+            "ObjectSizeLessThan",
+            "Filter/Tag",
+            "Filter/And",
+        ]
+        .iter()
+        .any(|key| get(rule, key).is_some())
+    };
+    let under =
+        |rule: &Value, prefix: &str| is_ref(rule.get("Prefix"), prefix) || is_ref(get(rule, "Filter/Prefix"), prefix);
     for prefix in ["DropPrefix", "StatePrefix", "ReportPrefix"] {
         let found = rules.iter().any(|rule| {
             rule.get("Status").and_then(Value::as_str) == Some("Enabled")
-                && (is_ref(rule.get("Prefix"), prefix) || is_ref(get(rule, "Filter/Prefix"), prefix))
+                && under(rule, prefix)
+                && !narrowed(rule)
                 && rule.get("ExpirationInDays").is_some()
                 && get(rule, "NoncurrentVersionExpiration/NoncurrentDays").is_some()
         });
         if !found {
             problems.push(format!(
-                "{BUCKET}: no enabled lifecycle rule expiring current and noncurrent objects under {prefix}"
+                "{BUCKET}: no enabled lifecycle rule expiring every current and noncurrent object (no tag or size \
+                 filter) under {prefix}"
             ));
         }
+    }
+    // Dropped files the function tagged Succeeded go sooner, whenever it tags them.
+    for policy in ["tag", "delete"] {
+        let scenario = [("SourceObjectPolicy", policy)];
+        let found = guarded_items(prop(b, "LifecycleConfiguration/Rules"))
+            .into_iter()
+            .any(|(guards, rule)| {
+                let status = rule.get("Status").map(|s| decided(t, s, &scenario));
+                let tags: Vec<(String, String)> = items(rule.get("TagFilters"))
+                    .into_iter()
+                    .map(|f| {
+                        let field = |k: &str| f.get(k).and_then(text).unwrap_or_default();
+                        (field("Key"), field("Value"))
+                    })
+                    .collect();
+                takes(t, &guards, &scenario) == Ok(true)
+                    && matches!(status, Some(Ok(Some(s))) if s.as_str() == Some("Enabled"))
+                    && under(rule, "DropPrefix")
+                    && tags == [(OUTCOME_TAG.0.to_owned(), OUTCOME_TAG.1.to_owned())]
+                    && is_ref(rule.get("ExpirationInDays"), "SucceededCsvExpirationDays")
+                    && get(rule, "NoncurrentVersionExpiration/NoncurrentDays").is_some()
+            });
+        if !found {
+            problems.push(format!(
+                "{BUCKET}: under SourceObjectPolicy {policy}, no enabled lifecycle rule expiring dropped files \
+                 tagged {}={} (current and noncurrent) after SucceededCsvExpirationDays",
+                OUTCOME_TAG.0, OUTCOME_TAG.1
+            ));
+        }
+    }
+    let default_days = |p: &str| {
+        get(t, &format!("Parameters/{p}/Default"))
+            .and_then(text)
+            .and_then(|d| d.parse::<u64>().ok())
+    };
+    let (succeeded, processed) = (
+        default_days("SucceededCsvExpirationDays"),
+        default_days("ProcessedCsvExpirationDays"),
+    );
+    if !matches!((succeeded, processed), (Some(s), Some(p)) if s < p) {
+        problems.push(format!(
+            "SucceededCsvExpirationDays' default {succeeded:?} is not shorter than ProcessedCsvExpirationDays' {processed:?}"
+        ));
     }
 
     // TLS only: a bucket policy denying every request without aws:SecureTransport.
@@ -874,17 +1343,29 @@ fn the_function(t: &Value) -> Problems {
             expected.difference(&names).collect::<Vec<_>>()
         ));
     }
+    // The parameters the permissions and lifecycle rules are scoped with, and the namespace.
     for (variable, parameter) in [
         ("USER_POOL_ID", "UserPoolId"),
         ("DROP_PREFIX", "DropPrefix"),
         ("STATE_PREFIX", "StatePrefix"),
         ("REPORT_PREFIX", "ReportPrefix"),
+        ("NOTIFICATION_TOPIC_ARN", "NotificationTopicArn"),
+        ("SOURCE_OBJECT_POLICY", "SourceObjectPolicy"),
+        ("METRICS_NAMESPACE", "MetricsNamespace"),
     ] {
         if !is_ref(variables.get(variable).copied(), parameter) {
             problems.push(format!(
-                "{id}: {variable} is not !Ref {parameter}, the parameter its permissions are scoped with"
+                "{id}: {variable} is not !Ref {parameter}, the parameter the stack is built around"
             ));
         }
+    }
+    // The bucket by name, built like its BucketName: with !Ref the S3 trigger closes a cycle.
+    let bucket_name = resource(t, BUCKET).and_then(|b| prop(b, "BucketName")).and_then(render);
+    let drop_bucket = variables.get("DROP_BUCKET").and_then(|v| render(v));
+    if drop_bucket.is_none() || drop_bucket != bucket_name {
+        problems.push(format!(
+            "{id}: DROP_BUCKET is {drop_bucket:?}, not the drop bucket's name built like its BucketName {bucket_name:?}"
+        ));
     }
     if variables.get("S3_FORCE_PATH_STYLE").and_then(|v| text(v)).as_deref() != Some("false") {
         problems.push(format!(
@@ -896,6 +1377,7 @@ fn the_function(t: &Value) -> Problems {
     let sample = |name: &str, v: &Value| -> Option<String> {
         match render(v)? {
             s if s.ends_with(".Arn}") => Some("arn:aws:iam::111111111111:role/CognitoImportLogs".into()),
+            _ if name == "DROP_BUCKET" => concrete(v),
             _ if name == "USER_POOL_ID" => Some(
                 resolved(t, v)
                     .and_then(text)
@@ -931,6 +1413,52 @@ fn the_function(t: &Value) -> Problems {
                 ));
             }
         }
+    }
+    problems
+}
+
+/// The pass: a SAM Schedule event at rate(1 minute) on the function, enabled whatever the
+/// parameters (the function and the event depend on no condition).
+fn the_schedule(t: &Value) -> Problems {
+    let (id, f) = match function(t) {
+        Ok(found) => found,
+        Err(e) => return vec![e],
+    };
+    let mut problems = Vec::new();
+    if let Some(c) = f.get("Condition") {
+        problems.push(format!(
+            "{id} is conditional ({c:?}): its schedule must exist for every TriggerKind"
+        ));
+    }
+    let mut found = false;
+    for (name, event) in prop(f, "Events").and_then(Value::as_mapping).into_iter().flatten() {
+        if event.get("Type").and_then(Value::as_str) != Some("Schedule") {
+            continue;
+        }
+        let name = text(name).unwrap_or_default();
+        let schedule = get(event, "Properties/Schedule").and_then(Value::as_str);
+        if schedule != Some("rate(1 minute)") {
+            problems.push(format!("{id}: schedule {name} is {schedule:?}, not rate(1 minute)"));
+            continue;
+        }
+        if has_key(event, "Fn::If") || has_key(event, "Condition") {
+            problems.push(format!(
+                "{id}: schedule {name} depends on a condition: it must run for every TriggerKind"
+            ));
+            continue;
+        }
+        let enabled = get(event, "Properties/Enabled").is_none_or(|v| is_true(Some(v)));
+        let state = get(event, "Properties/State").and_then(text);
+        if !enabled || state.as_deref().is_some_and(|s| s != "ENABLED") {
+            problems.push(format!("{id}: schedule {name} is not enabled ({state:?})"));
+            continue;
+        }
+        found = true;
+    }
+    if !found {
+        problems.push(format!(
+            "{id} has no enabled SAM Schedule event at rate(1 minute): nothing runs the pass"
+        ));
     }
     problems
 }
@@ -1070,16 +1598,18 @@ fn statement_path(t: &Value, role: &str, sid: &str) -> String {
     let policies = get(t, &format!("Resources/{role}/Properties/Policies"))
         .and_then(Value::as_sequence)
         .expect("the role's Policies");
+    // A policy or statement under !If: its first branch.
+    let first_branch = |v: &'_ Value| match single(v, "Fn::If") {
+        Some(args) => (args.get(1).cloned().unwrap_or(Value::Null), "/Fn::If/1"),
+        None => (v.clone(), ""),
+    };
     for (p, policy) in policies.iter().enumerate() {
-        let statements = get(policy, "PolicyDocument/Statement").and_then(Value::as_sequence);
+        let (policy, outer) = first_branch(policy);
+        let statements = get(&policy, "PolicyDocument/Statement").and_then(Value::as_sequence);
         for (s, statement) in statements.into_iter().flatten().enumerate() {
-            // A statement under !If: its first branch.
-            let (body, inner) = match single(statement, "Fn::If") {
-                Some(args) => (args.get(1).unwrap_or(&Value::Null), "/Fn::If/1"),
-                None => (statement, ""),
-            };
+            let (body, inner) = first_branch(statement);
             if body.get("Sid").and_then(Value::as_str) == Some(sid) {
-                return format!("Resources/{role}/Properties/Policies/{p}/PolicyDocument/Statement/{s}{inner}");
+                return format!("Resources/{role}/Properties/Policies/{p}{outer}/PolicyDocument/Statement/{s}{inner}");
             }
         }
     }
@@ -1088,6 +1618,49 @@ fn statement_path(t: &Value, role: &str, sid: &str) -> String {
 
 fn function_statement(t: &Value, sid: &str) -> String {
     statement_path(t, "ImportFunctionRole", sid)
+}
+
+/// The path of the innermost `Fn::If` a path goes through (a conditional statement or policy).
+fn enclosing_if(path: &str) -> String {
+    let at = path
+        .rfind("/Fn::If/")
+        .unwrap_or_else(|| panic!("{path} is under no !If"));
+    path[..at].to_owned()
+}
+
+/// Replaces the `Fn::If` at `path` by its first branch: no longer conditional.
+fn unconditional(t: &mut Value, path: &str) {
+    let body = get(t, &format!("{path}/Fn::If/1")).expect("a first branch").clone();
+    set(t, path, body);
+}
+
+/// Swaps the branches of the `Fn::If` at `path`.
+fn turn_around(t: &mut Value, path: &str) {
+    let Value::Sequence(args) = get_mut(t, &format!("{path}/Fn::If")) else {
+        panic!("{path} is not an !If")
+    };
+    args.swap(1, 2);
+}
+
+/// Puts the value at `path` under `!If [condition, value, !Ref AWS::NoValue]`.
+fn make_conditional(t: &mut Value, path: &str, condition: &str) {
+    let value = get(t, path).expect("a value").clone();
+    let mut wrapped = yaml(&format!("!If [{condition}, x, !Ref AWS::NoValue]"));
+    *get_mut(&mut wrapped, "Fn::If/1") = value;
+    set(t, path, wrapped);
+}
+
+/// The path of the drop bucket's lifecycle rule with this Id.
+fn lifecycle_rule(t: &Value, id: &str) -> String {
+    let path = "Resources/DropBucket/Properties/LifecycleConfiguration/Rules";
+    let rules = get(t, path)
+        .and_then(Value::as_sequence)
+        .expect("the bucket's lifecycle rules");
+    let i = rules
+        .iter()
+        .position(|r| r.get("Id").and_then(Value::as_str) == Some(id))
+        .unwrap_or_else(|| panic!("no lifecycle rule {id} (a mutation needs updating)"));
+    format!("{path}/{i}")
 }
 
 #[test]
@@ -1344,20 +1917,114 @@ fn drop_bucket_is_private_encrypted_tls_only_versioned_and_expires_its_objects()
                 );
             }),
             ("no lifecycle rule for dropped files", "under DropPrefix", |t| {
-                remove(t, "Resources/DropBucket/Properties/LifecycleConfiguration/Rules/0");
+                let p = lifecycle_rule(t, "expire-dropped-files");
+                remove(t, &p);
             }),
             ("dropped files' old versions kept forever", "under DropPrefix", |t| {
-                remove(
+                let p = lifecycle_rule(t, "expire-dropped-files");
+                remove(t, &format!("{p}/NoncurrentVersionExpiration"));
+            }),
+            ("dropped files expired only when tagged", "under DropPrefix", |t| {
+                let p = lifecycle_rule(t, "expire-dropped-files");
+                set(
                     t,
-                    "Resources/DropBucket/Properties/LifecycleConfiguration/Rules/0/NoncurrentVersionExpiration",
+                    &format!("{p}/TagFilters"),
+                    yaml("[{Key: cognito-import-outcome, Value: Failed}]"),
                 );
             }),
             ("no lifecycle rule for state records", "under StatePrefix", |t| {
-                remove(t, "Resources/DropBucket/Properties/LifecycleConfiguration/Rules/1");
+                let p = lifecycle_rule(t, "expire-state-records");
+                remove(t, &p);
             }),
             ("no lifecycle rule for reports", "under ReportPrefix", |t| {
-                remove(t, "Resources/DropBucket/Properties/LifecycleConfiguration/Rules/2");
+                let p = lifecycle_rule(t, "expire-reports");
+                remove(t, &p);
             }),
+            (
+                "the report rule narrowed to some reports (the per-line CSVs kept forever)",
+                "under ReportPrefix",
+                |t| {
+                    let p = lifecycle_rule(t, "expire-reports");
+                    set(t, &format!("{p}/TagFilters"), yaml("[{Key: kind, Value: summary}]"));
+                },
+            ),
+            ("the report rule only for large objects", "under ReportPrefix", |t| {
+                let p = lifecycle_rule(t, "expire-reports");
+                set(t, &format!("{p}/ObjectSizeGreaterThan"), Value::from(1_000_000));
+            }),
+            (
+                "no early expiration of Succeeded files",
+                "tagged cognito-import-outcome=Succeeded",
+                |t| {
+                    let p = lifecycle_rule(t, "expire-imported-files");
+                    remove(t, &p);
+                },
+            ),
+            (
+                "the early expiration for Failed files instead",
+                "tagged cognito-import-outcome=Succeeded",
+                |t| {
+                    let p = lifecycle_rule(t, "expire-imported-files");
+                    set(t, &format!("{p}/TagFilters/0/Value"), Value::from("Failed"));
+                },
+            ),
+            (
+                "the early expiration disabled",
+                "tagged cognito-import-outcome=Succeeded",
+                |t| {
+                    let p = lifecycle_rule(t, "expire-imported-files");
+                    set(t, &format!("{p}/Status"), Value::from("Disabled"));
+                },
+            ),
+            (
+                "the early expiration enabled only when sources are not tagged",
+                "under SourceObjectPolicy tag, no enabled lifecycle rule",
+                |t| {
+                    let p = lifecycle_rule(t, "expire-imported-files");
+                    set(t, &format!("{p}/Status"), yaml("!If [TagsSources, Disabled, Enabled]"));
+                },
+            ),
+            (
+                "the early expiration only under the delete policy",
+                "under SourceObjectPolicy tag, no enabled lifecycle rule",
+                |t| {
+                    let p = lifecycle_rule(t, "expire-imported-files");
+                    make_conditional(t, &p, "DeletesSources");
+                },
+            ),
+            (
+                "the early expiration on the state prefix",
+                "tagged cognito-import-outcome=Succeeded",
+                |t| {
+                    let p = lifecycle_rule(t, "expire-imported-files");
+                    set(t, &format!("{p}/Prefix"), yaml("!Ref StatePrefix"));
+                },
+            ),
+            (
+                "the early expiration after the general one's days",
+                "tagged cognito-import-outcome=Succeeded",
+                |t| {
+                    let p = lifecycle_rule(t, "expire-imported-files");
+                    set(
+                        t,
+                        &format!("{p}/ExpirationInDays"),
+                        yaml("!Ref ProcessedCsvExpirationDays"),
+                    );
+                },
+            ),
+            (
+                "Succeeded files' old versions kept as long as any",
+                "tagged cognito-import-outcome=Succeeded",
+                |t| {
+                    let p = lifecycle_rule(t, "expire-imported-files");
+                    remove(t, &format!("{p}/NoncurrentVersionExpiration"));
+                },
+            ),
+            (
+                "an early expiration no shorter than the general one",
+                "is not shorter than ProcessedCsvExpirationDays",
+                |t| set(t, "Parameters/SucceededCsvExpirationDays/Default", Value::from(7)),
+            ),
             ("a name taken from another resource", "refers to ImportFunction", |t| {
                 set(
                     t,
@@ -1468,6 +2135,62 @@ fn function_is_built_run_and_configured_as_the_issue_says() {
                     );
                 },
             ),
+            (
+                "DROP_BUCKET by !Ref (a circular dependency with the S3 trigger)",
+                "not the drop bucket's name",
+                |t| {
+                    set(
+                        t,
+                        "Resources/ImportFunction/Properties/Environment/Variables/DROP_BUCKET",
+                        yaml("!Ref DropBucket"),
+                    );
+                },
+            ),
+            ("DROP_BUCKET another bucket", "not the drop bucket's name", |t| {
+                set(
+                    t,
+                    "Resources/ImportFunction/Properties/Environment/Variables/DROP_BUCKET",
+                    yaml("!Sub '${AWS::StackName}-other-${AWS::AccountId}'"),
+                );
+            }),
+            (
+                "SOURCE_OBJECT_POLICY fixed, whatever the permissions follow",
+                "SOURCE_OBJECT_POLICY is not !Ref SourceObjectPolicy",
+                |t| {
+                    set(
+                        t,
+                        "Resources/ImportFunction/Properties/Environment/Variables/SOURCE_OBJECT_POLICY",
+                        Value::from("delete"),
+                    );
+                },
+            ),
+            (
+                "NOTIFICATION_TOPIC_ARN from another parameter",
+                "NOTIFICATION_TOPIC_ARN is not !Ref NotificationTopicArn",
+                |t| {
+                    set(
+                        t,
+                        "Resources/ImportFunction/Properties/Environment/Variables/NOTIFICATION_TOPIC_ARN",
+                        yaml("!Ref MetricsNamespace"),
+                    );
+                },
+            ),
+            ("METRICS_NAMESPACE missing", "missing: [\"METRICS_NAMESPACE\"]", |t| {
+                remove(
+                    t,
+                    "Resources/ImportFunction/Properties/Environment/Variables/METRICS_NAMESPACE",
+                );
+            }),
+            (
+                "a source object policy the function does not know",
+                "allows archive, which the function refuses",
+                |t| {
+                    let Value::Sequence(values) = get_mut(t, "Parameters/SourceObjectPolicy/AllowedValues") else {
+                        panic!("a list")
+                    };
+                    values.push(Value::from("archive"));
+                },
+            ),
             ("path-style S3 in AWS", "S3_FORCE_PATH_STYLE", |t| {
                 set(
                     t,
@@ -1547,6 +2270,391 @@ fn triggers_cover_s3_eventbridge_and_sqs() {
             ("no queue at all", "no SQS event source mapping", |t| {
                 remove(t, "Resources/DropQueueMapping")
             }),
+        ],
+    );
+}
+
+#[test]
+fn function_lists_only_under_its_prefixes_and_the_state_records_on_their_own() {
+    holds(
+        function_lists_only_state_records,
+        &[
+            (
+                "the state listing for every key",
+                "outside the drop and state prefixes",
+                |t| {
+                    let p = function_statement(t, "ListStateRecords");
+                    set(t, &format!("{p}/Condition/StringLike/s3:prefix"), Value::from("*"));
+                },
+            ),
+            (
+                "the state listing under the report prefix",
+                "outside the drop and state prefixes",
+                |t| {
+                    let p = function_statement(t, "ListStateRecords");
+                    set(
+                        t,
+                        &format!("{p}/Condition/StringLike/s3:prefix"),
+                        yaml("!Sub '${ReportPrefix}*'"),
+                    );
+                },
+            ),
+            (
+                "the 404 grant opened to another prefix",
+                "outside the drop and state prefixes",
+                |t| {
+                    let p = function_statement(t, "TellMissingKeysApart");
+                    let Value::Sequence(prefixes) = get_mut(t, &format!("{p}/Condition/StringLikeIfExists/s3:prefix"))
+                    else {
+                        panic!("a list")
+                    };
+                    prefixes.push(yaml("!Sub '${ReportPrefix}*'"));
+                },
+            ),
+            (
+                "the state listing without a condition",
+                "without an s3:prefix condition",
+                |t| {
+                    let p = function_statement(t, "ListStateRecords");
+                    remove(t, &format!("{p}/Condition"));
+                },
+            ),
+            ("the state listing by IfExists", "cannot list the state records", |t| {
+                let p = function_statement(t, "ListStateRecords");
+                set(
+                    t,
+                    &format!("{p}/Condition"),
+                    yaml("{StringLikeIfExists: {s3:prefix: !Sub '${StatePrefix}*'}}"),
+                );
+            }),
+            ("no state listing", "cannot list the state records", |t| {
+                let p = function_statement(t, "ListStateRecords");
+                remove(t, &p);
+            }),
+            (
+                "the state listing only with the SQS triggers",
+                "cannot list the state records",
+                |t| {
+                    let p = function_statement(t, "ListStateRecords");
+                    make_conditional(t, &p, "UseQueue");
+                },
+            ),
+        ],
+    );
+}
+
+#[test]
+fn function_tags_and_deletes_dropped_files_only_under_the_policy_that_says_so() {
+    holds(
+        function_changes_sources_only_as_the_policy_says,
+        &[
+            (
+                "tagging whatever the policy",
+                "under SourceObjectPolicy keep the function gets",
+                |t| {
+                    let p = enclosing_if(&function_statement(t, "TagDroppedFiles"));
+                    unconditional(t, &p);
+                },
+            ),
+            (
+                "deleting whatever the policy",
+                "under SourceObjectPolicy tag the function gets",
+                |t| {
+                    let p = enclosing_if(&function_statement(t, "DeleteImportedFiles"));
+                    unconditional(t, &p);
+                },
+            ),
+            (
+                "deleting under the tag policy too",
+                "under SourceObjectPolicy tag the function gets",
+                |t| {
+                    let p = enclosing_if(&function_statement(t, "DeleteImportedFiles"));
+                    set(t, &format!("{p}/Fn::If/0"), Value::from("TagsSources"));
+                },
+            ),
+            (
+                "the tagging condition turned around",
+                "under SourceObjectPolicy tag the function cannot",
+                |t| {
+                    let p = enclosing_if(&function_statement(t, "TagDroppedFiles"));
+                    turn_around(t, &p);
+                },
+            ),
+            (
+                "TagsSources without the delete policy (which tags the files it keeps)",
+                "under SourceObjectPolicy delete the function cannot s3:putobjecttagging",
+                |t| {
+                    set(
+                        t,
+                        "Conditions/TagsSources",
+                        yaml("!Equals [!Ref SourceObjectPolicy, tag]"),
+                    )
+                },
+            ),
+            (
+                "deleting under a condition of something else",
+                "under SourceObjectPolicy delete the function cannot",
+                |t| {
+                    let p = enclosing_if(&function_statement(t, "DeleteImportedFiles"));
+                    set(t, &format!("{p}/Fn::If/0"), Value::from("HasTopic"));
+                },
+            ),
+            (
+                "only the current version tagged",
+                "cannot s3:putobjectversiontagging",
+                |t| {
+                    let p = function_statement(t, "TagDroppedFiles");
+                    remove(t, &format!("{p}/Action/3"));
+                },
+            ),
+            (
+                "the version's tags not readable",
+                "cannot s3:getobjectversiontagging",
+                |t| {
+                    let p = function_statement(t, "TagDroppedFiles");
+                    remove(t, &format!("{p}/Action/1"));
+                },
+            ),
+            (
+                "reading tags whatever the policy",
+                "under SourceObjectPolicy keep the function gets s3:getobjecttagging",
+                |t| {
+                    let p = function_statement(t, "ReadDroppedFiles");
+                    let Value::Sequence(actions) = get_mut(t, &format!("{p}/Action")) else {
+                        panic!("a list")
+                    };
+                    actions.push(Value::from("s3:GetObjectTagging"));
+                },
+            ),
+            (
+                "tagging every object of the bucket",
+                "not only the dropped files",
+                |t| {
+                    let p = function_statement(t, "TagDroppedFiles");
+                    let arn =
+                        "!Sub 'arn:${AWS::Partition}:s3:::${AWS::StackName}-drop-${AWS::AccountId}-${AWS::Region}/*'";
+                    set(t, &format!("{p}/Resource"), yaml(arn));
+                },
+            ),
+            ("deleting reports", "not only the dropped files", |t| {
+                let p = function_statement(t, "DeleteImportedFiles");
+                let arn = "!Sub 'arn:${AWS::Partition}:s3:::${AWS::StackName}-drop-${AWS::AccountId}-${AWS::Region}/${ReportPrefix}*'";
+                set(t, &format!("{p}/Resource"), yaml(arn));
+            }),
+            ("deleting any state record", "not only the dropped files", |t| {
+                let p = function_statement(t, "ReleaseThePassLock");
+                let arn = "!Sub 'arn:${AWS::Partition}:s3:::${AWS::StackName}-drop-${AWS::AccountId}-${AWS::Region}/${StatePrefix}*'";
+                set(t, &format!("{p}/Resource"), yaml(arn));
+            }),
+            (
+                "deleting versions of state records",
+                "not only the dropped files",
+                |t| {
+                    let p = function_statement(t, "ReleaseThePassLock");
+                    set(
+                        t,
+                        &format!("{p}/Action"),
+                        yaml("[s3:DeleteObject, s3:DeleteObjectVersion]"),
+                    );
+                },
+            ),
+            ("a fourth policy", "not exactly [keep, tag, delete]", |t| {
+                let Value::Sequence(values) = get_mut(t, "Parameters/SourceObjectPolicy/AllowedValues") else {
+                    panic!("a list")
+                };
+                values.push(Value::from("archive"));
+            }),
+        ],
+    );
+}
+
+#[test]
+fn function_reads_the_job_logs_of_its_pool_only() {
+    holds(
+        function_reads_only_the_pools_job_logs,
+        &[
+            ("job logs on Resource *", "not only the pool's log groups", |t| {
+                let p = function_statement(t, "ReadImportJobLogs");
+                set(t, &format!("{p}/Resource"), Value::from("*"));
+            }),
+            ("every log group", "not only the pool's log groups", |t| {
+                let p = function_statement(t, "ReadImportJobLogs");
+                let arn = "!Sub 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*'";
+                set(t, &format!("{p}/Resource"), yaml(arn));
+            }),
+            ("every Cognito log group", "not only the pool's log groups", |t| {
+                let p = function_statement(t, "ReadImportJobLogs");
+                let arn = "!Sub 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/cognito/*'";
+                set(t, &format!("{p}/Resource"), yaml(arn));
+            }),
+            ("every pool's log groups", "not only the pool's log groups", |t| {
+                let p = function_statement(t, "ReadImportJobLogs");
+                let arn = "!Sub 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/cognito/userpools/*'";
+                set(t, &format!("{p}/Resource"), yaml(arn));
+            }),
+            (
+                "the groups of pools whose id starts with this one's",
+                "not only the pool's log groups",
+                |t| {
+                    let p = function_statement(t, "ReadImportJobLogs");
+                    let arn = "!Sub 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/cognito/userpools/${UserPoolId}*'";
+                    set(t, &format!("{p}/Resource"), yaml(arn));
+                },
+            ),
+            ("the Lambda log groups as well", "not only the pool's log groups", |t| {
+                let p = function_statement(t, "ReadImportJobLogs");
+                let pool = get(t, &format!("{p}/Resource")).expect("a resource").clone();
+                let lambda =
+                    yaml("!Sub 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/*'");
+                set(t, &format!("{p}/Resource"), Value::Sequence(vec![pool, lambda]));
+            }),
+            (
+                "an extra logs: action",
+                "a logs: action the function has no use for",
+                |t| {
+                    let p = function_statement(t, "ReadImportJobLogs");
+                    let Value::Sequence(actions) = get_mut(t, &format!("{p}/Action")) else {
+                        panic!("a list")
+                    };
+                    actions.push(Value::from("logs:DeleteLogStream"));
+                },
+            ),
+            ("GetLogEvents missing", "cannot read the import jobs' logs", |t| {
+                let p = function_statement(t, "ReadImportJobLogs");
+                remove(t, &format!("{p}/Action/0"));
+            }),
+            ("no job logs at all", "cannot read the import jobs' logs", |t| {
+                let p = function_statement(t, "ReadImportJobLogs");
+                remove(t, &p);
+            }),
+            (
+                "the function's own log written anywhere",
+                "not the function's own log group",
+                |t| {
+                    let p = function_statement(t, "WriteTheFunctionLog");
+                    set(t, &format!("{p}/Resource"), Value::from("*"));
+                },
+            ),
+        ],
+    );
+}
+
+#[test]
+fn function_publishes_only_to_the_topic_and_only_when_there_is_one() {
+    holds(
+        function_publishes_only_to_the_topic,
+        &[
+            ("Publish on Resource *", "not just the topic", |t| {
+                let p = function_statement(t, "PublishImportSummaries");
+                set(t, &format!("{p}/Resource"), Value::from("*"));
+            }),
+            ("Publish on every topic of the account", "not just the topic", |t| {
+                let p = function_statement(t, "PublishImportSummaries");
+                set(
+                    t,
+                    &format!("{p}/Resource"),
+                    yaml("!Sub 'arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:*'"),
+                );
+            }),
+            (
+                "Publish without the condition",
+                "it must be conditional on the topic",
+                |t| {
+                    let p = enclosing_if(&function_statement(t, "PublishImportSummaries"));
+                    unconditional(t, &p);
+                },
+            ),
+            (
+                "the condition turned around",
+                "it must be conditional on the topic",
+                |t| {
+                    let p = enclosing_if(&function_statement(t, "PublishImportSummaries"));
+                    turn_around(t, &p);
+                },
+            ),
+            (
+                "HasTopic that always holds",
+                "it must be conditional on the topic",
+                |t| {
+                    set(
+                        t,
+                        "Conditions/HasTopic",
+                        yaml("!Equals [!Ref NotificationTopicArn, !Ref NotificationTopicArn]"),
+                    );
+                },
+            ),
+            ("HasTopic that never holds", "cannot publish to it", |t| {
+                set(
+                    t,
+                    "Conditions/HasTopic",
+                    yaml("!Equals [!Ref NotificationTopicArn, '']"),
+                );
+            }),
+            ("a topic by default", "default is not empty", |t| {
+                set(t, "Parameters/NotificationTopicArn/Default", Value::from(SAMPLE_TOPIC));
+            }),
+            ("another sns: action", "not sns:Publish alone", |t| {
+                let p = function_statement(t, "PublishImportSummaries");
+                set(t, &format!("{p}/Action"), yaml("[sns:Publish, sns:Subscribe]"));
+            }),
+            ("no Publish at all", "cannot publish to it", |t| {
+                let p = enclosing_if(&function_statement(t, "PublishImportSummaries"));
+                remove(t, &p);
+            }),
+        ],
+    );
+}
+
+#[test]
+fn the_pass_runs_every_minute_for_every_trigger_kind() {
+    holds(
+        the_schedule,
+        &[
+            ("no schedule", "nothing runs the pass", |t| {
+                remove(t, "Resources/ImportFunction/Properties/Events/Pass")
+            }),
+            ("every five minutes", "not rate(1 minute)", |t| {
+                set(
+                    t,
+                    "Resources/ImportFunction/Properties/Events/Pass/Properties/Schedule",
+                    Value::from("rate(5 minutes)"),
+                );
+            }),
+            ("disabled", "is not enabled", |t| {
+                set(
+                    t,
+                    "Resources/ImportFunction/Properties/Events/Pass/Properties/State",
+                    Value::from("DISABLED"),
+                );
+            }),
+            ("Enabled: false", "is not enabled", |t| {
+                set(
+                    t,
+                    "Resources/ImportFunction/Properties/Events/Pass/Properties/Enabled",
+                    Value::from(false),
+                );
+            }),
+            ("only with the SQS triggers", "depends on a condition", |t| {
+                set(
+                    t,
+                    "Resources/ImportFunction/Properties/Events/Pass/Properties/State",
+                    yaml("!If [UseQueue, ENABLED, DISABLED]"),
+                );
+            }),
+            ("the function itself conditional", "is conditional", |t| {
+                set(t, "Resources/ImportFunction/Condition", Value::from("UseQueue"));
+            }),
+            (
+                "an EventBridge Scheduler schedule instead",
+                "nothing runs the pass",
+                |t| {
+                    set(
+                        t,
+                        "Resources/ImportFunction/Properties/Events/Pass/Type",
+                        Value::from("ScheduleV2"),
+                    );
+                },
+            ),
         ],
     );
 }

@@ -1,7 +1,8 @@
 //! Faults a test can switch on: throttled or failing calls, dropped uploads, short URL lifetimes.
 //!
 //! Operation names are the wire names: Cognito and CloudWatch Logs targets without their prefix
-//! (`CreateUserImportJob`, `GetLogEvents`) and S3 operations as s3s names them (`GetObject`).
+//! (`CreateUserImportJob`, `GetLogEvents`), S3 operations as s3s names them (`GetObject`,
+//! `PutObjectTagging`) and SNS actions (`Publish`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -10,9 +11,11 @@ use std::time::Duration;
 /// What an injected fault does to a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
-    /// TooManyRequestsException (Cognito), ThrottlingException (Logs), SlowDown (S3).
+    /// TooManyRequestsException (Cognito), ThrottlingException (Logs), SlowDown (S3),
+    /// Throttling (SNS).
     Throttle,
-    /// InternalErrorException (Cognito), ServiceUnavailableException (Logs), InternalError (S3).
+    /// InternalErrorException (Cognito), ServiceUnavailableException (Logs), InternalError (S3,
+    /// SNS).
     Fail,
     /// The call is carried out, then its answer is replaced by the `Fail` error: the caller cannot
     /// tell that it happened (a timeout after the service committed). S3 answers it as `Fail`.

@@ -42,7 +42,8 @@ impl ApiError {
 
 pub type ApiResult = Result<Value, ApiError>;
 
-fn request_id() -> String {
+/// A random id in UUID form: request ids, and SNS message ids.
+pub(crate) fn request_id() -> String {
     let n: u128 = rand::random();
     let h = format!("{n:032x}");
     format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])

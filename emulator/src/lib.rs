@@ -1,11 +1,14 @@
-//! A local stand-in for Amazon Cognito user import jobs, with the S3 and CloudWatch Logs around
+//! A local stand-in for Amazon Cognito user import jobs, with the S3, CloudWatch Logs and SNS around
 //! them, on one loopback HTTP endpoint that real AWS SDK clients and the AWS CLI talk to.
 //!
 //! - Cognito Identity Provider (AWS JSON 1.1): pools, users and import jobs (`cognito`, `jobs`),
 //!   run by Cognito's rules for import files (`import`).
 //! - The pre-signed upload URL of a job (`sigv4`, `upload`), checked the way S3 checks it.
-//! - S3, path-style, for drop buckets (`s3`), on s3s and s3s-fs.
+//! - S3, path-style, for drop buckets (`s3`), on s3s and s3s-fs, with object tagging kept in
+//!   memory (`Emulator::object_tags`).
 //! - CloudWatch Logs GetLogEvents/FilterLogEvents over the jobs' logs (`logs`).
+//! - SNS CreateTopic/Publish/ListTopics (AWS Query protocol, `sns`); published messages are kept
+//!   for tests (`Emulator::published`), not delivered.
 //!
 //! Every call is SigV4-verified against the configured credentials. Faults (`faults`) can be
 //! switched on by tests. What Cognito does not document is chosen in `assumptions`.
@@ -28,10 +31,11 @@ pub mod logs;
 pub mod s3;
 pub mod server;
 pub mod sigv4;
+pub mod sns;
 pub mod upload;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -45,6 +49,7 @@ use tokio::task::JoinSet;
 pub use cognito::{Job, JobStatus, User};
 pub use faults::{Fault, Faults};
 pub use json::ApiError;
+pub use sns::Published;
 
 /// How an emulator behaves. `Default` gives a fast, Cognito-like emulator on an ephemeral port.
 #[derive(Clone, Debug)]
@@ -109,6 +114,9 @@ pub struct Shared {
     pub(crate) config: EmulatorConfig,
     pub(crate) cognito: Mutex<cognito::Cognito>,
     pub(crate) logs: Mutex<logs::Logs>,
+    pub(crate) sns: Mutex<sns::Sns>,
+    /// Object tags, shared with the S3 store.
+    pub(crate) tags: Arc<s3::ObjectTags>,
     pub(crate) faults: Arc<Faults>,
     s3_root: PathBuf,
     endpoint: String,
@@ -202,6 +210,8 @@ impl Emulator {
         let shared = Arc::new(Shared {
             cognito: Mutex::default(),
             logs: Mutex::default(),
+            sns: Mutex::new(sns::Sns::new(&config.region, &config.account_id)),
+            tags: Arc::default(),
             faults: Arc::default(),
             s3_root,
             endpoint,
@@ -215,7 +225,7 @@ impl Emulator {
         })?;
         let fs = s3s_fs::FileSystem::new(&shared.s3_root).map_err(|e| StartError::Store(format!("{e:?}")))?;
 
-        let mut builder = S3ServiceBuilder::new(s3::Store::new(fs));
+        let mut builder = S3ServiceBuilder::new(s3::Store::new(fs, Arc::clone(&shared.tags)));
         let mut auth = SimpleAuth::new();
         for (ak, sk) in shared.config.credentials.iter().chain([&shared.import_key]) {
             auth.register(ak.clone(), sk.clone().into());
@@ -264,6 +274,36 @@ impl Emulator {
     /// The fault switchboard.
     pub fn faults(&self) -> &Faults {
         &self.shared.faults
+    }
+
+    /// The tags of an S3 object, in the order they were given; `None` when the object does not exist.
+    pub fn object_tags(&self, bucket: &str, key: &str) -> Option<Vec<(String, String)>> {
+        // s3s-fs keeps an object at <root>/<bucket>/<key>; anything but plain names stays out.
+        let relative = Path::new(bucket).join(key);
+        let plain = relative.components().all(|c| matches!(c, Component::Normal(_)));
+        if bucket.is_empty() || key.is_empty() || !plain || !self.shared.s3_root.join(relative).exists() {
+            return None;
+        }
+        Some(self.shared.tags.get(bucket, key))
+    }
+
+    /// Creates an SNS topic as CreateTopic does (idempotently) and returns its ARN.
+    ///
+    /// # Panics
+    ///
+    /// When `name` is not a valid topic name (1-256 letters, digits, `-` or `_`).
+    pub fn create_topic(&self, name: &str) -> String {
+        self.shared
+            .sns
+            .lock()
+            .unwrap()
+            .create_topic(name)
+            .unwrap_or_else(|e| panic!("cannot create topic {name:?}: {e}"))
+    }
+
+    /// The messages published to an SNS topic, oldest first (empty for an unknown topic).
+    pub fn published(&self, topic_arn: &str) -> Vec<Published> {
+        self.shared.sns.lock().unwrap().published(topic_arn)
     }
 
     /// Runs CreateUserPool with the same JSON members as the API; returns the pool id.

@@ -3,8 +3,9 @@
 //!
 //! s3s-fs does the storage; this layer adds what it lacks: conditional writes that are atomic
 //! (s3s-fs checks `If-None-Match`/`If-Match` and then writes, so writes to one key are serialised
-//! here), `If-Match` on GetObject, injected faults, and an import bucket only the emulator's own
-//! signing key may write to, as only Cognito can write to its bucket in AWS.
+//! here), `If-Match` on GetObject, object tagging (kept in memory, see [`ObjectTags`]), injected
+//! faults, and an import bucket only the emulator's own signing key may write to, as only Cognito
+//! can write to its bucket in AWS.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -53,17 +54,119 @@ fn check_if_match(condition: Option<&ETagCondition>, actual: Option<&ETag>) -> S
     }
 }
 
-/// The S3 implementation: s3s-fs with atomic conditional writes and `If-Match` reads.
+/// A tag set: keys and values in the order they were given.
+pub type Tags = Vec<(String, String)>;
+
+/// S3's limits on an object's tags.
+const MAX_TAGS: usize = 10;
+const MAX_TAG_KEY_CHARS: usize = 128;
+const MAX_TAG_VALUE_CHARS: usize = 256;
+
+/// Checks a tag set the way S3 does, answering `InvalidTag` with S3's messages.
+fn validate_tags(tags: &[(String, String)]) -> S3Result<()> {
+    if tags.len() > MAX_TAGS {
+        return Err(s3_error!(InvalidTag, "Object tags cannot be greater than {MAX_TAGS}"));
+    }
+    for (i, (key, value)) in tags.iter().enumerate() {
+        if key.is_empty() {
+            return Err(s3_error!(InvalidTag, "The TagKey you have provided is invalid"));
+        }
+        if key.chars().count() > MAX_TAG_KEY_CHARS {
+            return Err(s3_error!(
+                InvalidTag,
+                "The TagKey you have provided is too long, max {MAX_TAG_KEY_CHARS}"
+            ));
+        }
+        if value.chars().count() > MAX_TAG_VALUE_CHARS {
+            return Err(s3_error!(
+                InvalidTag,
+                "The TagValue you have provided is too long, max {MAX_TAG_VALUE_CHARS}"
+            ));
+        }
+        if tags[..i].iter().any(|(earlier, _)| earlier == key) {
+            return Err(s3_error!(InvalidTag, "Cannot provide multiple Tags with the same key"));
+        }
+    }
+    Ok(())
+}
+
+/// The tag set of a PutObjectTagging body.
+fn tags_from_xml(tagging: &Tagging) -> S3Result<Tags> {
+    let tags = tagging
+        .tag_set
+        .iter()
+        .map(|tag| match &tag.key {
+            Some(key) => Ok((key.clone(), tag.value.clone().unwrap_or_default())),
+            None => Err(s3_error!(InvalidTag, "The TagKey you have provided is invalid")),
+        })
+        .collect::<S3Result<Tags>>()?;
+    validate_tags(&tags)?;
+    Ok(tags)
+}
+
+/// The tag set of an `x-amz-tagging` header, which is URL-query encoded (`k1=v1&k2=v2`).
+fn tags_from_header(header: Option<&str>) -> S3Result<Tags> {
+    let tags: Tags = form_urlencoded::parse(header.unwrap_or("").as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    validate_tags(&tags)?;
+    Ok(tags)
+}
+
+/// Object tags, which s3s-fs does not keep: in memory, by object, gone with the object.
+#[derive(Default)]
+pub struct ObjectTags {
+    objects: Mutex<HashMap<ObjectId, Tags>>,
+    /// Tags given to CreateMultipartUpload, by upload id, until the upload completes or aborts.
+    uploads: Mutex<HashMap<String, Tags>>,
+}
+
+impl ObjectTags {
+    /// The tags of an object (empty when it has none; whether it exists is not checked here).
+    pub fn get(&self, bucket: &str, key: &str) -> Tags {
+        let id = (bucket.to_owned(), key.to_owned());
+        self.objects.lock().unwrap().get(&id).cloned().unwrap_or_default()
+    }
+
+    fn set(&self, bucket: &str, key: &str, tags: Tags) {
+        let id = (bucket.to_owned(), key.to_owned());
+        let mut objects = self.objects.lock().unwrap();
+        if tags.is_empty() {
+            objects.remove(&id);
+        } else {
+            objects.insert(id, tags);
+        }
+    }
+
+    fn remove_bucket(&self, bucket: &str) {
+        self.objects.lock().unwrap().retain(|(b, _), _| b != bucket);
+    }
+}
+
+/// A HeadObject of `bucket`/`key` carrying another request's context: how the tagging calls ask
+/// s3s-fs whether an object exists (NoSuchBucket, NoSuchKey), as S3 answers them.
+fn head_request<T>(req: S3Request<T>, bucket: &str, key: &str) -> S3Request<HeadObjectInput> {
+    req.map_input(|_| HeadObjectInput {
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        ..Default::default()
+    })
+}
+
+/// The S3 implementation: s3s-fs with atomic conditional writes, `If-Match` reads and tagging.
 pub struct Store {
     fs: s3s_fs::FileSystem,
     locks: KeyLocks,
+    tags: Arc<ObjectTags>,
 }
 
 impl Store {
-    pub fn new(fs: s3s_fs::FileSystem) -> Self {
+    /// `tags` is shared with the emulator, which reads it for `Emulator::object_tags`.
+    pub fn new(fs: s3s_fs::FileSystem, tags: Arc<ObjectTags>) -> Self {
         Store {
             fs,
             locks: KeyLocks::default(),
+            tags,
         }
     }
 }
@@ -75,7 +178,11 @@ impl S3 for Store {
     }
 
     async fn delete_bucket(&self, req: S3Request<DeleteBucketInput>) -> S3Result<S3Response<DeleteBucketOutput>> {
-        self.fs.delete_bucket(req).await
+        let bucket = req.input.bucket.clone();
+        // s3s-fs removes a bucket with everything in it.
+        let resp = self.fs.delete_bucket(req).await?;
+        self.tags.remove_bucket(&bucket);
+        Ok(resp)
     }
 
     async fn head_bucket(&self, req: S3Request<HeadBucketInput>) -> S3Result<S3Response<HeadBucketOutput>> {
@@ -118,28 +225,76 @@ impl S3 for Store {
 
     async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
-        self.locks.run(&bucket, &key, self.fs.put_object(req)).await
+        // S3 refuses bad tags before it stores anything; an overwrite replaces the tags (with none
+        // when the request has no x-amz-tagging).
+        let tags = tags_from_header(req.input.tagging.as_deref())?;
+        let put = async {
+            let resp = self.fs.put_object(req).await?;
+            self.tags.set(&bucket, &key, tags);
+            Ok(resp)
+        };
+        self.locks.run(&bucket, &key, put).await
     }
 
     async fn delete_object(&self, req: S3Request<DeleteObjectInput>) -> S3Result<S3Response<DeleteObjectOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
-        self.locks.run(&bucket, &key, self.fs.delete_object(req)).await
+        let delete = async {
+            let resp = self.fs.delete_object(req).await?;
+            self.tags.set(&bucket, &key, Tags::new());
+            Ok(resp)
+        };
+        self.locks.run(&bucket, &key, delete).await
     }
 
     async fn delete_objects(&self, req: S3Request<DeleteObjectsInput>) -> S3Result<S3Response<DeleteObjectsOutput>> {
-        self.fs.delete_objects(req).await
+        let bucket = req.input.bucket.clone();
+        let resp = self.fs.delete_objects(req).await?;
+        for key in resp.output.deleted.iter().flatten().filter_map(|d| d.key.as_deref()) {
+            self.tags.set(&bucket, key, Tags::new());
+        }
+        Ok(resp)
     }
 
     async fn copy_object(&self, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
-        self.locks.run(&bucket, &key, self.fs.copy_object(req)).await
+        // S3 copies the source's tags unless the directive is REPLACE, which takes x-amz-tagging.
+        let replace = req
+            .input
+            .tagging_directive
+            .as_ref()
+            .is_some_and(|d| d.as_str() == TaggingDirective::REPLACE);
+        let replacement = if replace {
+            Some(tags_from_header(req.input.tagging.as_deref())?)
+        } else {
+            None
+        };
+        let source = match &req.input.copy_source {
+            CopySource::Bucket { bucket, key, .. } => Some((bucket.to_string(), key.to_string())),
+            _ => None,
+        };
+        let copy = async {
+            let resp = self.fs.copy_object(req).await?;
+            let tags = match (replacement, source) {
+                (Some(tags), _) => tags,
+                (None, Some((b, k))) => self.tags.get(&b, &k),
+                (None, None) => Tags::new(),
+            };
+            self.tags.set(&bucket, &key, tags);
+            Ok(resp)
+        };
+        self.locks.run(&bucket, &key, copy).await
     }
 
     async fn create_multipart_upload(
         &self,
         req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
-        self.fs.create_multipart_upload(req).await
+        let tags = tags_from_header(req.input.tagging.as_deref())?;
+        let resp = self.fs.create_multipart_upload(req).await?;
+        if let Some(upload_id) = &resp.output.upload_id {
+            self.tags.uploads.lock().unwrap().insert(upload_id.clone(), tags);
+        }
+        Ok(resp)
     }
 
     async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
@@ -155,16 +310,81 @@ impl S3 for Store {
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
-        self.locks
-            .run(&bucket, &key, self.fs.complete_multipart_upload(req))
-            .await
+        let upload_id = req.input.upload_id.clone();
+        let complete = async {
+            let resp = self.fs.complete_multipart_upload(req).await?;
+            let tags = self.tags.uploads.lock().unwrap().remove(&upload_id);
+            self.tags.set(&bucket, &key, tags.unwrap_or_default());
+            Ok(resp)
+        };
+        self.locks.run(&bucket, &key, complete).await
     }
 
     async fn abort_multipart_upload(
         &self,
         req: S3Request<AbortMultipartUploadInput>,
     ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
-        self.fs.abort_multipart_upload(req).await
+        let upload_id = req.input.upload_id.clone();
+        let resp = self.fs.abort_multipart_upload(req).await?;
+        self.tags.uploads.lock().unwrap().remove(&upload_id);
+        Ok(resp)
+    }
+
+    // Tagging takes the object's lock so that it cannot interleave with an overwrite or a delete.
+    // `versionId` is accepted and ignored: s3s-fs keeps one version of each object.
+
+    async fn put_object_tagging(
+        &self,
+        req: S3Request<PutObjectTaggingInput>,
+    ) -> S3Result<S3Response<PutObjectTaggingOutput>> {
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let tags = tags_from_xml(&req.input.tagging)?;
+        let head = head_request(req, &bucket, &key);
+        let put = async {
+            self.fs.head_object(head).await?;
+            self.tags.set(&bucket, &key, tags);
+            Ok(S3Response::new(PutObjectTaggingOutput::default()))
+        };
+        self.locks.run(&bucket, &key, put).await
+    }
+
+    async fn get_object_tagging(
+        &self,
+        req: S3Request<GetObjectTaggingInput>,
+    ) -> S3Result<S3Response<GetObjectTaggingOutput>> {
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let head = head_request(req, &bucket, &key);
+        let get = async {
+            self.fs.head_object(head).await?;
+            let tag_set = self
+                .tags
+                .get(&bucket, &key)
+                .into_iter()
+                .map(|(key, value)| Tag {
+                    key: Some(key),
+                    value: Some(value),
+                })
+                .collect();
+            Ok(S3Response::new(GetObjectTaggingOutput {
+                tag_set,
+                version_id: None,
+            }))
+        };
+        self.locks.run(&bucket, &key, get).await
+    }
+
+    async fn delete_object_tagging(
+        &self,
+        req: S3Request<DeleteObjectTaggingInput>,
+    ) -> S3Result<S3Response<DeleteObjectTaggingOutput>> {
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let head = head_request(req, &bucket, &key);
+        let delete = async {
+            self.fs.head_object(head).await?;
+            self.tags.set(&bucket, &key, Tags::new());
+            Ok(S3Response::new(DeleteObjectTaggingOutput::default()))
+        };
+        self.locks.run(&bucket, &key, delete).await
     }
 }
 

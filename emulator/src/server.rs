@@ -1,6 +1,7 @@
 //! One endpoint for everything, routed by the request itself: a JSON call by its `X-Amz-Target`
-//! (Cognito or CloudWatch Logs), an upload to the import bucket through the upload checks, and
-//! all else to S3.
+//! (Cognito or CloudWatch Logs), an SNS call by its signature's service or its form-encoded
+//! `POST /` (S3 never gets one), an upload to the import bucket through the upload checks, and all
+//! else to S3.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,11 +17,14 @@ use tracing::debug;
 use crate::Shared;
 use crate::faults::Fault;
 use crate::json::{self, ApiError, Input};
+use crate::sns::{self, SnsError};
 use crate::upload;
 
 const COGNITO_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 const LOGS_PREFIX: &str = "Logs_20140328.";
 const MAX_JSON_BODY: usize = 1024 * 1024;
+/// Room for a 256 KiB message even when form encoding triples its size.
+const MAX_QUERY_BODY: usize = 1024 * 1024;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -43,6 +47,14 @@ pub async fn route(shared: Arc<Shared>, s3: S3Service, req: Request<Incoming>) -
             }
         };
         return Ok(json::respond(json_call(&shared, &parts, &bytes, &target)));
+    }
+    if is_sns(&req) {
+        let (parts, body) = req.into_parts();
+        let result = match Limited::new(body, MAX_QUERY_BODY).collect().await {
+            Ok(bytes) => sns_call(&shared, &parts, &bytes.to_bytes()),
+            Err(_) => Err(SnsError::invalid("Request body too large")),
+        };
+        return Ok(sns::respond(result));
     }
     let import_prefix = format!("/{}/", shared.import_bucket());
     if req.method() == http::Method::PUT && req.uri().path().starts_with(&import_prefix) {
@@ -117,6 +129,46 @@ fn json_call(shared: &Arc<Shared>, parts: &http::request::Parts, body: &[u8], ta
     };
     match fault {
         Some(lost @ Fault::LoseAnswer) => Err(error(lost)),
+        _ => result,
+    }
+}
+
+/// An SNS call: signed for `sns`, or a form-encoded `POST /` (the Query protocol's shape, which no
+/// S3 request has; a wrongly scoped one is then refused by the signature check).
+fn is_sns(req: &Request<Incoming>) -> bool {
+    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let signed_for_sns = header("authorization")
+        .and_then(crate::sigv4::scope_service)
+        .is_some_and(|service| service == "sns");
+    let form_post = req.method() == http::Method::POST
+        && req.uri().path() == "/"
+        && header("content-type").is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+    signed_for_sns || form_post
+}
+
+/// Verifies, fault-checks and runs one SNS (Query-protocol) call.
+fn sns_call(shared: &Arc<Shared>, parts: &http::request::Parts, body: &[u8]) -> Result<sns::Answer, SnsError> {
+    crate::sigv4::verify_request(
+        parts,
+        body,
+        "sns",
+        &shared.config.region,
+        OffsetDateTime::now_utc(),
+        |ak| shared.secret_for(ak),
+    )
+    .map_err(|e| SnsError::auth(&e))?;
+    let params = sns::Params::parse(body);
+    let action = params
+        .get("Action")
+        .ok_or_else(|| SnsError::new(StatusCode::BAD_REQUEST, "MissingAction", "Missing Action"))?;
+    debug!(service = "sns", op = action, "call");
+    let fault = shared.faults.take(action);
+    if let Some(fault @ (Fault::Throttle | Fault::Fail)) = fault {
+        return Err(SnsError::fault(fault));
+    }
+    let result = shared.sns.lock().unwrap().handle(action, &params);
+    match fault {
+        Some(lost @ Fault::LoseAnswer) => Err(SnsError::fault(lost)),
         _ => result,
     }
 }

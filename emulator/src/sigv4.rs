@@ -2,7 +2,7 @@
 //! pre-signed upload URL of an import job.
 //!
 //! s3s checks S3 signatures (pre-signed ones included) but only for the `s3` and `sts` services, so
-//! the Cognito and CloudWatch Logs endpoints check theirs here. Both directions share one canonical
+//! the Cognito, CloudWatch Logs and SNS endpoints check theirs here. Both directions share one canonical
 //! request builder, written to the SigV4 specification:
 //!
 //! ```text
@@ -161,6 +161,12 @@ fn parse_auth_header(value: &str) -> Result<AuthHeader<'_>, AuthError> {
         signed_headers: signed_headers.ok_or(AuthError::Malformed("no SignedHeaders"))?,
         signature: signature.ok_or(AuthError::Malformed("no Signature"))?,
     })
+}
+
+/// The service of an `Authorization` header's credential scope (`s3`, `sns`, …), if it parses:
+/// how a request to the shared endpoint is told apart when its shape alone does not say.
+pub fn scope_service(authorization: &str) -> Option<&str> {
+    parse_auth_header(authorization).ok().map(|auth| auth.service)
 }
 
 fn parse_amz_date(value: &str) -> Option<OffsetDateTime> {
