@@ -89,6 +89,7 @@ async fn measure(sb: &Sandbox, dir: &Path, rows: u64) {
         .env("AWS_REGION", &sb.emulator.config().region)
         .env("USER_POOL_ID", &sb.pool_id)
         .env("CLOUDWATCH_LOGS_ROLE_ARN", cognito_import::local::LOGS_ROLE_ARN)
+        .env("DROP_BUCKET", BUCKET)
         .env("S3_FORCE_PATH_STYLE", "true")
         .env("RUST_LOG", "warn");
     let (elapsed, rss, stdout) = run_measured(&mut cmd);

@@ -120,6 +120,9 @@ fn clean_etag(etag: Option<String>) -> Option<String> {
     etag.map(|e| e.trim_matches('"').to_owned()).filter(|e| !e.is_empty())
 }
 
+/// A scheduled event older than this is not acted on.
+pub const STALE_SCHEDULE_SECONDS: i64 = 300;
+
 /// Reads any supported invocation.
 pub fn parse(event: Value) -> Result<Trigger, EventError> {
     if let Some(records) = event.get("Records").and_then(Value::as_array) {
@@ -136,6 +139,16 @@ pub fn parse(event: Value) -> Result<Trigger, EventError> {
     if event.get("source").and_then(Value::as_str) == Some("aws.events")
         && event.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event")
     {
+        // Lambda may hold asynchronous events for hours (throttling): an old tick is dropped,
+        // the next one comes within a minute.
+        let time = event.get("time").and_then(Value::as_str).unwrap_or_default();
+        if let Ok(at) = time::OffsetDateTime::parse(time, &time::format_description::well_known::Rfc3339)
+            && (time::OffsetDateTime::now_utc() - at).whole_seconds() > STALE_SCHEDULE_SECONDS
+        {
+            return Ok(Trigger::Nothing(format!(
+                "a scheduled event from {time}, too old to act on"
+            )));
+        }
         return Ok(Trigger::Pass);
     }
     if event.get("pass").and_then(Value::as_bool) == Some(true) {
@@ -387,5 +400,28 @@ mod tests {
         );
         let err = parse(serde_json::json!({"bucket": "", "key": "k"})).unwrap_err();
         assert!(err.to_string().contains("bucket and key must not be empty"));
+    }
+
+    #[test]
+    fn scheduled_events_run_the_pass_unless_stale() {
+        let now = time::OffsetDateTime::now_utc();
+        let at = |t: time::OffsetDateTime| {
+            serde_json::json!({
+                "version": "0", "id": "x", "detail-type": "Scheduled Event", "source": "aws.events",
+                "account": "111111111111", "region": "us-east-1", "detail": {},
+                "time": t.format(&time::format_description::well_known::Rfc3339).unwrap(),
+                "resources": ["arn:aws:events:us-east-1:111111111111:rule/r"],
+            })
+        };
+        assert!(matches!(parse(at(now)).unwrap(), Trigger::Pass));
+        let old = parse(at(now - time::Duration::minutes(30))).unwrap();
+        assert!(matches!(&old, Trigger::Nothing(r) if r.contains("too old")), "{old:?}");
+        assert!(matches!(
+            parse(serde_json::json!({ "pass": true })).unwrap(),
+            Trigger::Pass
+        ));
+        let sample = include_str!("../events/schedule.json");
+        let sample: Value = serde_json::from_str(sample).unwrap();
+        assert_eq!(sample["detail-type"], "Scheduled Event");
     }
 }

@@ -158,7 +158,9 @@ impl Sandbox {
             "detail-type": "Scheduled Event",
             "source": "aws.events",
             "account": self.emulator.config().account_id,
-            "time": "2026-11-25T00:00:00Z",
+            "time": time::OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .expect("a timestamp formats"),
             "region": self.emulator.config().region,
             "resources": ["arn:aws:events:us-east-1:111111111111:rule/local-pass"],
             "detail": {}
@@ -185,7 +187,12 @@ impl Sandbox {
     /// `key` is final; calls `progress` with the record after each pass.
     pub async fn settle(&self, key: &str, tag: &str, mut progress: impl FnMut(&Record)) -> Result<Record, LocalError> {
         loop {
-            self.pass().await?;
+            let answer = self.pass().await?;
+            if answer.get("pass").is_none() {
+                return Err(LocalError::Handler(format!(
+                    "the scheduled event did not run the pass: {answer}"
+                )));
+            }
             let record = self
                 .record(key, tag)
                 .await?

@@ -213,3 +213,35 @@ fn the_local_command_fails_on_a_rejected_file_and_names_the_problem() {
     assert!(stdout.contains("line 2, column email"), "{stdout}");
     assert!(!stdout.contains("jdoe"), "user data leaked: {stdout}");
 }
+
+#[test]
+fn the_local_command_shows_the_report_and_the_lines_that_did_not_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("twice.csv");
+    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/users.csv")).unwrap();
+    let mut lines = example.lines();
+    let header = lines.next().unwrap();
+    let first = lines.next().unwrap();
+    let second = lines.next().unwrap();
+    // The same user twice: the file is valid, but Cognito skips the second row (line 4).
+    std::fs::write(&path, format!("{header}\n{first}\n{second}\n{first}\n")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cognito-import"))
+        .arg("local")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "stdout: {stdout}");
+    assert!(stdout.contains("status:   Succeeded"), "{stdout}");
+    assert!(stdout.contains("skipped:  1"), "{stdout}");
+    assert!(
+        stdout.contains("report:   s3://cognito-import-local/import-reports/incoming/twice.csv@"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(".lines.csv"), "{stdout}");
+    let username = first.rsplit(',').next().unwrap();
+    assert!(
+        stdout.contains(&format!("line 4: SKIPPED {username} — The user already exists.")),
+        "{stdout}"
+    );
+}

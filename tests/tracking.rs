@@ -406,3 +406,91 @@ async fn concurrent_and_duplicate_passes_never_start_two_jobs() {
     assert!(jobs.iter().all(|j| j.status == JobStatus::Succeeded));
     assert_eq!(sb.emulator.users(&sb.pool_id).len(), 18);
 }
+
+const TOPIC: &str = "arn:aws:sns:us-east-1:111111111111:imports";
+
+#[tokio::test]
+async fn each_finished_import_is_published_without_user_data_and_its_source_tagged() {
+    let sb = sandbox_with(
+        EmulatorConfig::default(),
+        &[("NOTIFICATION_TOPIC_ARN", TOPIC), ("SOURCE_OBJECT_POLICY", "tag")],
+    )
+    .await;
+    assert_eq!(sb.emulator.create_topic("imports"), TOPIC);
+    let bytes = users_csv(5, 91);
+    let names = usernames(&bytes);
+    // One user exists already: a skipped line that names a user in the report, not the message.
+    let known = &names[&3];
+    sb.emulator.add_user(&sb.pool_id, known, &[]).unwrap();
+    let event = drop_file(&sb, "incoming/tagged.csv", &bytes).await;
+    sb.invoke(event.clone()).await.unwrap();
+    let record = settle(&sb, "incoming/tagged.csv", &event).await;
+    assert_eq!(record.status, Status::Succeeded);
+
+    let published = sb.emulator.published(TOPIC);
+    assert_eq!(published.len(), 1);
+    assert_eq!(
+        published[0].subject.as_deref(),
+        Some("Cognito import Succeeded: tagged.csv")
+    );
+    let message: Value = serde_json::from_str(&published[0].message).unwrap();
+    assert_eq!(message["jobId"], record.job_id.as_deref().unwrap());
+    assert_eq!(
+        (message["importedUsers"].as_i64(), message["skippedUsers"].as_i64()),
+        (Some(4), Some(1))
+    );
+    assert_eq!(message["problemLines"][0]["line"], 3);
+    for name in names.values() {
+        assert!(!published[0].message.contains(name.as_str()), "{name} published");
+    }
+    // The report itself names the user.
+    assert_eq!(
+        summary_of(&sb, &record).await["problemLines"][0]["username"],
+        known.as_str()
+    );
+
+    let tags = sb.emulator.object_tags(BUCKET, "incoming/tagged.csv").unwrap();
+    assert_eq!(tags, [("cognito-import-outcome".to_owned(), "Succeeded".to_owned())]);
+}
+
+#[tokio::test]
+async fn the_delete_policy_removes_a_succeeded_source_and_tags_a_rejected_one() {
+    let sb = sandbox_with(
+        EmulatorConfig::default(),
+        &[("NOTIFICATION_TOPIC_ARN", TOPIC), ("SOURCE_OBJECT_POLICY", "delete")],
+    )
+    .await;
+    sb.emulator.create_topic("imports");
+    let event = drop_file(&sb, "incoming/done.csv", &users_csv(3, 95)).await;
+    sb.invoke(event.clone()).await.unwrap();
+    let record = settle(&sb, "incoming/done.csv", &event).await;
+    assert_eq!(record.status, Status::Succeeded);
+    assert_eq!(
+        sb.emulator.object_tags(BUCKET, "incoming/done.csv"),
+        None,
+        "the source is gone"
+    );
+    // The per-line report was written before the source went: it has the usernames.
+    assert!(lines_of(&sb, &record).await.iter().all(|row| !row[1].is_empty()));
+
+    let mut bad = users_csv(2, 96);
+    bad.extend_from_slice(b"not,a,valid,row\n");
+    let event = drop_file(&sb, "incoming/broken.csv", &bad).await;
+    let answer = sb.invoke(event).await.unwrap();
+    assert_eq!(outcome(&answer), "rejected", "{answer}");
+    let tags = sb.emulator.object_tags(BUCKET, "incoming/broken.csv").unwrap();
+    assert_eq!(tags, [("cognito-import-outcome".to_owned(), "Rejected".to_owned())]);
+    let subjects: Vec<String> = sb
+        .emulator
+        .published(TOPIC)
+        .into_iter()
+        .filter_map(|p| p.subject)
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            "Cognito import Succeeded: done.csv",
+            "Cognito import Rejected: broken.csv"
+        ]
+    );
+}
