@@ -91,7 +91,10 @@ async fn measure(sb: &Sandbox, dir: &Path, rows: u64) {
         .env("CLOUDWATCH_LOGS_ROLE_ARN", cognito_import::local::LOGS_ROLE_ARN)
         .env("DROP_BUCKET", BUCKET)
         .env("S3_FORCE_PATH_STYLE", "true")
-        .env("RUST_LOG", "warn");
+        .env(
+            "RUST_LOG",
+            std::env::var("BENCH_FUNCTION_LOG").unwrap_or_else(|_| "warn".into()),
+        );
     let (elapsed, rss, stdout) = run_measured(&mut cmd);
     let answer: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(answer["results"][0]["outcome"], "started", "{answer}");

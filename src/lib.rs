@@ -4,6 +4,7 @@
 //!
 //! - [`event`] — which objects a trigger names (S3, EventBridge, SQS, direct invocation);
 //! - [`ledger`] — the per-object state record that makes each version import exactly once;
+//! - [`fetch`] — the pinned version read as parallel ranged GETs, in order;
 //! - [`check`] — Cognito's CSV rules, checked in one streaming pass before any job is spent;
 //! - [`pool`] — the user pool's rules and its import jobs;
 //! - [`spool`] — a local copy of the checked bytes, so S3 is read once;
@@ -24,6 +25,7 @@ pub mod check;
 pub mod clients;
 pub mod config;
 pub mod event;
+pub mod fetch;
 pub mod handler;
 pub mod joblog;
 pub mod ledger;

@@ -15,6 +15,7 @@ use std::time::Duration;
 use aws_sdk_s3::Client as S3Client;
 use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::ByteStream;
+use futures::StreamExt;
 use serde::Serialize;
 use tracing::{Instrument, info, info_span, warn};
 
@@ -22,6 +23,7 @@ use crate::assumptions;
 use crate::check::{self, Checker, Problem, Rule, Verdict};
 use crate::config::Config;
 use crate::event::ObjectRef;
+use crate::fetch::{self, FetchError};
 use crate::ledger::{Claim, Ledger, LedgerError, Record, Status, now_secs};
 use crate::notify::{MetricsSink, Notifier};
 use crate::pool::{self, Pool, PoolError};
@@ -334,16 +336,15 @@ async fn import(app: &App, record: &mut Record, etag: &mut String) -> Result<Out
             problem_count: 1,
         }
     } else {
-        let Some(mut body) = open(&app.s3, record).await? else {
-            return Ok(settle_missing(app, record, etag).await?);
-        };
+        let mut body = fetch::read(&app.s3, record);
         let mut checker = Checker::new(&rules);
         let mut copy = Spool::create();
-        while let Some(chunk) = body
-            .try_next()
-            .await
-            .map_err(|e| Stop::S3(format!("reading the object: {e}")))?
-        {
+        while let Some(chunk) = body.next().await {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(FetchError::Gone) => return Ok(settle_missing(app, record, etag).await?),
+                Err(e) => return Err(Stop::S3(e.to_string())),
+            };
             checker.feed(&chunk);
             if let Some(copy) = copy.as_mut() {
                 copy.write(&chunk).await;

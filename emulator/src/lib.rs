@@ -402,6 +402,10 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>, s3: s3s::service::S3S
                 continue;
             }
         };
+        // Small answers go out at once, as from AWS's endpoints (no Nagle delay on loopback).
+        if let Err(e) = socket.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
         while connections.try_join_next().is_some() {}
         let (shared, s3) = (Arc::clone(&shared), s3.clone());
         connections.spawn(async move {
