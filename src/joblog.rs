@@ -105,6 +105,10 @@ pub fn parse_line(message: &str) -> Option<(u32, RowOutcome, &str)> {
     Some((line, outcome, reason))
 }
 
+/// Pages read at most: 500,000 rows at GetLogEvents' 10,000 events a page is 50, so this bounds
+/// a stream that keeps handing out new tokens without end.
+const MAX_PAGES: usize = 1_000;
+
 /// Reading the log failed.
 #[derive(Debug, thiserror::Error)]
 #[error("reading the job's log {group} / {stream} failed: {detail}")]
@@ -119,6 +123,7 @@ pub struct LogError {
 pub async fn read(client: &Client, group: &str, stream: &str) -> Result<JobLog, LogError> {
     let mut parser = Parser::default();
     let mut token: Option<String> = None;
+    let mut pages = 0;
     loop {
         let answer = client
             .get_log_events()
@@ -147,9 +152,11 @@ pub async fn read(client: &Client, group: &str, stream: &str) -> Result<JobLog, 
         for event in page.events() {
             parser.push(event.message().unwrap_or_default());
         }
-        // The forward token repeats once the end of the stream is reached.
+        // The forward token repeats once the end of the stream is reached; a page may be empty
+        // before that, so only the token ends the read.
         let next = page.next_forward_token;
-        if next.is_none() || next == token || page.events.as_ref().is_none_or(Vec::is_empty) {
+        pages += 1;
+        if next.is_none() || next == token || pages >= MAX_PAGES {
             break;
         }
         token = next;

@@ -40,6 +40,9 @@ pub enum Status {
     /// Something failed before the job started; see `message`. A new delivery or the scheduled
     /// pass tries again (nothing was imported).
     Failed,
+    /// Failed on every allowed take (see `attempts`, `message`); nothing was imported and
+    /// nothing more is tried.
+    GaveUp,
 }
 
 impl Status {
@@ -52,7 +55,12 @@ impl Status {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            Status::Rejected | Status::Missing | Status::Succeeded | Status::ImportFailed | Status::Stopped
+            Status::Rejected
+                | Status::Missing
+                | Status::Succeeded
+                | Status::ImportFailed
+                | Status::Stopped
+                | Status::GaveUp
         )
     }
 }

@@ -99,9 +99,13 @@ impl Lock {
             .await
             .map_err(|e| error(format!("cannot read it: {e}")))?
             .into_bytes();
+        let held = serde_json::from_slice::<Body>(&bytes).ok();
+        // Our own create landed and its answer was lost (the SDK's retry then met it): ours.
+        if held.as_ref().is_some_and(|b| b.owner == owner) {
+            return Ok(Some(lock));
+        }
         // An unreadable lock is treated as expired: it can only be a broken write.
-        let expired = serde_json::from_slice::<Body>(&bytes).map_or(true, |b| b.expires_at < now_secs());
-        if !expired {
+        if held.is_some_and(|b| b.expires_at >= now_secs()) {
             return Ok(None);
         }
         match s3
@@ -119,7 +123,9 @@ impl Lock {
         }
     }
 
-    /// Lets the lock go if it is still ours.
+    /// Lets the lock go if it is still ours. (Read, then delete: a conditional delete is not
+    /// available everywhere; the lease outlives any invocation, so the lock cannot change hands
+    /// between the two calls while its holder lives.)
     pub async fn release(self) {
         let still_ours = match self.s3.get_object().bucket(&self.bucket).key(&self.key).send().await {
             Ok(held) => match held.body.collect().await {

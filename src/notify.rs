@@ -83,29 +83,27 @@ impl Notifier {
         }
     }
 
-    /// A file that was rejected before any job: a metric, and a notification if there is a topic.
-    pub async fn rejected(&self, pool_id: &str, key: &str, problems: u64, report_key: &str) {
+    /// A file that ends without an import (`status`: Rejected, GaveUp): a metric
+    /// (`<status>Files`), and a notification with `details` if there is a topic.
+    pub async fn not_imported(&self, pool_id: &str, key: &str, status: &str, details: Value) {
         self.metrics
-            .emit(rejection_metrics(&self.namespace, pool_id, now_millis()));
+            .emit(not_imported_metrics(&self.namespace, pool_id, status, now_millis()));
         let Some((client, topic)) = self.sns.as_ref() else {
             return;
         };
-        let message = json!({
-            "status": "Rejected",
-            "userPoolId": pool_id,
-            "key": key,
-            "problemCount": problems,
-            "reportKey": report_key,
-        });
+        let mut message = json!({ "status": status, "userPoolId": pool_id, "key": key });
+        if let (Some(m), Some(extra)) = (message.as_object_mut(), details.as_object()) {
+            m.extend(extra.clone());
+        }
         if let Err(e) = client
             .publish()
             .topic_arn(topic)
-            .subject(subject("Rejected", key))
+            .subject(subject(status, key))
             .message(serde_json::to_string_pretty(&message).expect("JSON serialises"))
             .send()
             .await
         {
-            warn!(error = %DisplayErrorContext(e), "publishing the rejection failed");
+            warn!(error = %DisplayErrorContext(e), "publishing the outcome failed");
         }
     }
 }
@@ -172,21 +170,23 @@ pub fn import_metrics(namespace: &str, s: &Summary, timestamp_ms: u64) -> String
     line.to_string()
 }
 
-/// The EMF line of a rejected file.
-pub fn rejection_metrics(namespace: &str, pool_id: &str, timestamp_ms: u64) -> String {
-    json!({
+/// The EMF line of a file that was not imported: metric `<status>Files` (RejectedFiles,
+/// GaveUpFiles).
+pub fn not_imported_metrics(namespace: &str, pool_id: &str, status: &str, timestamp_ms: u64) -> String {
+    let name = format!("{status}Files");
+    let mut line = json!({
         "_aws": {
             "Timestamp": timestamp_ms,
             "CloudWatchMetrics": [{
                 "Namespace": namespace,
                 "Dimensions": [["UserPoolId"]],
-                "Metrics": [{ "Name": "RejectedFiles", "Unit": "Count" }],
+                "Metrics": [{ "Name": name, "Unit": "Count" }],
             }],
         },
         "UserPoolId": pool_id,
-        "RejectedFiles": 1,
-    })
-    .to_string()
+    });
+    line[name.as_str()] = json!(1);
+    line.to_string()
 }
 
 /// Reads an EMF line back (tests and the local run).

@@ -1,16 +1,17 @@
 //! The scheduled pass (an EventBridge schedule, every minute), which sees every import through
 //! without anyone watching. Under the queue lock, it:
 //!
-//! 1. **resumes** objects whose invocation died (a stale claim or upload) and retries failed ones,
-//!    with backoff, up to [`MAX_ATTEMPTS`] takes in all;
-//! 2. **tracks** started jobs with DescribeUserImportJob; a finished one is closed by
+//! 1. **tracks** started jobs with DescribeUserImportJob; a finished one is closed by
 //!    [`track::complete`] (reports, notification, metrics, source object);
-//! 3. **starts** the oldest queued job when none of ours is active (Cognito runs one import job per
+//! 2. **starts** the oldest queued job when none of ours is active (Cognito runs one import job per
 //!    account), after checking it has not expired; an expired one is replaced by a fresh job and a
-//!    new upload of the same version — never a second import.
+//!    new upload of the same version — never a second import;
+//! 3. **resumes** one object whose invocation died (a stale claim or upload) or that failed (with
+//!    backoff); after [`MAX_ATTEMPTS`] takes in all, the object is given up: final and reported.
 //!
-//! Right after an upload, the pipeline runs step 3 alone ([`start_next`]) so a free account starts
-//! at once. Records are found by listing the state prefix: only records written in the last
+//! The cheap steps come first and step 3 takes one object per pass, so a slow resume never starves
+//! the queue. Right after an upload, the pipeline runs steps 1 (without closing) and 2
+//! ([`start_next`]) so a free account starts at once. Records are found by listing the state prefix: only records written in the last
 //! [`RECENT`] are read, and the pass rewrites every open record at least every [`HEARTBEAT`].
 
 use std::time::Duration;
@@ -33,6 +34,9 @@ pub const HEARTBEAT: Duration = Duration::from_secs(12 * 3600);
 pub const MAX_ATTEMPTS: u32 = 5;
 /// Wait before the pass retries a failed object: this, doubled for each earlier take.
 pub const RETRY_BACKOFF: Duration = Duration::from_secs(60);
+/// The queue lock's lease: a Lambda invocation lives at most 15 minutes, so a lock older than
+/// this has no living holder.
+pub const LOCK_LEASE: Duration = Duration::from_secs(900);
 
 #[derive(Debug, thiserror::Error)]
 pub enum PassError {
@@ -77,9 +81,7 @@ pub async fn run(app: &App) -> Result<PassReport, PassError> {
     let span = info_span!("pass");
     async {
         let mut report = PassReport::default();
-        let Some(lock) =
-            Lock::acquire(&app.s3, &app.config.drop_bucket, &lock_key(app), app.config.claim_lease).await?
-        else {
+        let Some(lock) = Lock::acquire(&app.s3, &app.config.drop_bucket, &lock_key(app), LOCK_LEASE).await? else {
             info!("another pass holds the queue lock");
             return Ok(report);
         };
@@ -104,8 +106,7 @@ pub async fn run(app: &App) -> Result<PassReport, PassError> {
 /// Step 3 alone, right after an upload: the job id started, if any. `None` also when another
 /// pass holds the lock (it, or the next one, starts the job).
 pub async fn start_next(app: &App) -> Result<Option<String>, PassError> {
-    let Some(lock) = Lock::acquire(&app.s3, &app.config.drop_bucket, &lock_key(app), app.config.claim_lease).await?
-    else {
+    let Some(lock) = Lock::acquire(&app.s3, &app.config.drop_bucket, &lock_key(app), LOCK_LEASE).await? else {
         return Ok(None);
     };
     let mut report = PassReport::default();
@@ -139,36 +140,34 @@ async fn open_records(app: &App) -> Result<Open, PassError> {
 }
 
 async fn full(app: &App, report: &mut PassReport) -> Result<(), PassError> {
-    let records = open_records(app).await?;
-    resume(app, &records, report).await;
-    // Resuming may have moved records on: read them again.
-    let mut records = if report.resumed.is_empty() {
-        records
-    } else {
-        open_records(app).await?
-    };
+    let mut records = open_records(app).await?;
     track_started(app, &mut records, report, true).await;
     start_queue(app, &mut records, report).await;
     heartbeat(app, &mut records).await;
+    resume(app, &records, report).await;
     Ok(())
 }
 
-/// Whether the pass should take an object up again now.
+/// Whether the pass should take an object up again now (with takes left or not).
 fn due(record: &Record, lease: Duration, now: u64) -> bool {
     let idle = now.saturating_sub(record.updated_at);
     match record.status {
         Status::Claimed | Status::Uploading => idle > lease.as_secs(),
-        Status::Failed => {
-            let wait = RETRY_BACKOFF.as_secs() << record.attempts.saturating_sub(1).min(10);
-            record.attempts < MAX_ATTEMPTS && idle >= wait
-        }
+        Status::Failed => idle >= RETRY_BACKOFF.as_secs() << record.attempts.saturating_sub(1).min(10),
         _ => false,
     }
 }
 
+/// Takes up the first due object (one per pass: a resume may upload 100 MB), or gives it up
+/// after its last allowed take.
 async fn resume(app: &App, records: &Open, report: &mut PassReport) {
     let now = now_secs();
-    for (record, _) in records.iter().filter(|(r, _)| due(r, app.config.claim_lease, now)) {
+    let Some((record, etag)) = records.iter().find(|(r, _)| due(r, app.config.claim_lease, now)) else {
+        return;
+    };
+    let outcome = if record.attempts >= MAX_ATTEMPTS {
+        pipeline::give_up(app, record.clone(), etag).await
+    } else {
         info!(key = %record.key, status = ?record.status, attempts = record.attempts, "taking the object up again");
         let object = ObjectRef {
             bucket: record.bucket.clone(),
@@ -177,20 +176,20 @@ async fn resume(app: &App, records: &Open, report: &mut PassReport) {
             etag: Some(record.etag.clone()),
             size: Some(record.size),
         };
-        let outcome = pipeline::process(app, &object).await;
-        let job_id = match &outcome {
-            Outcome::Started { job_id } | Outcome::Queued { job_id } => Some(job_id.clone()),
-            _ => None,
-        };
-        report.resumed.push(Touched {
-            key: record.key.clone(),
-            job_id,
-            what: serde_json::to_value(&outcome)
-                .ok()
-                .and_then(|v| v["outcome"].as_str().map(str::to_owned))
-                .unwrap_or_default(),
-        });
-    }
+        pipeline::process(app, &object).await
+    };
+    let job_id = match &outcome {
+        Outcome::Started { job_id } | Outcome::Queued { job_id } => Some(job_id.clone()),
+        _ => record.job_id.clone(),
+    };
+    report.resumed.push(Touched {
+        key: record.key.clone(),
+        job_id,
+        what: serde_json::to_value(&outcome)
+            .ok()
+            .and_then(|v| v["outcome"].as_str().map(str::to_owned))
+            .unwrap_or_default(),
+    });
 }
 
 /// Follows Started records; closes finished ones (only in a full pass: `close`).
@@ -262,7 +261,11 @@ async fn start_queue(app: &App, records: &mut Open, report: &mut PassReport) {
             }
             // The account is busy (another pool's job, or one started by hand): wait.
             Ok(false) => return,
-            Err(e) => report.errors.push(format!("{}: {e}", record.key)),
+            // Oldest first: a younger job does not jump the queue; the next pass tries again.
+            Err(e) => {
+                report.errors.push(format!("{}: {e}", record.key));
+                return;
+            }
         }
     }
 }
@@ -277,9 +280,13 @@ async fn start_one(app: &App, record: &mut Record, etag: &mut String, report: &m
         "Created" => job_id,
         "Expired" => {
             warn!(%job_id, "the queued job expired before it could start; replacing it");
-            let fresh = pipeline::redeliver(app, record, etag)
+            // On a copy: a replacement that fails half-way leaves the record as it was (the next
+            // pass replaces it again; the heartbeat never saves a half-made replacement).
+            let (mut fresh_record, mut fresh_etag) = (record.clone(), etag.clone());
+            let fresh = pipeline::redeliver(app, &mut fresh_record, &mut fresh_etag)
                 .await
                 .map_err(|e| e.to_string())?;
+            (*record, *etag) = (fresh_record, fresh_etag);
             report.replaced.push(Touched {
                 key: record.key.clone(),
                 job_id: Some(fresh.clone()),
@@ -361,7 +368,7 @@ mod tests {
     }
 
     #[test]
-    fn stale_claims_and_failures_are_taken_up_with_backoff() {
+    fn stale_claims_and_failures_come_due_with_backoff() {
         let lease = Duration::from_secs(900);
         let now = 1_000_000;
         assert!(!due(&record(Status::Claimed, 1, 600), lease, now));
@@ -369,7 +376,8 @@ mod tests {
         assert!(due(&record(Status::Failed, 1, 60), lease, now));
         assert!(!due(&record(Status::Failed, 2, 60), lease, now));
         assert!(due(&record(Status::Failed, 2, 120), lease, now));
-        assert!(!due(&record(Status::Failed, MAX_ATTEMPTS, 100_000), lease, now));
+        assert!(!due(&record(Status::Failed, 4, 479), lease, now));
+        assert!(due(&record(Status::Failed, 4, 480), lease, now));
         assert!(!due(&record(Status::Queued, 1, 100_000), lease, now));
         assert!(!due(&record(Status::Started, 1, 100_000), lease, now));
     }

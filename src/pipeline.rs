@@ -17,6 +17,7 @@ use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::ByteStream;
 use futures::StreamExt;
 use serde::Serialize;
+use serde_json::json;
 use tracing::{Instrument, info, info_span, warn};
 
 use crate::assumptions;
@@ -99,6 +100,10 @@ pub enum Outcome {
     },
     /// A failure that retrying the invocation may fix (the record allows the retry).
     Failed {
+        message: String,
+    },
+    /// Failed on every allowed take: final, reported, never retried.
+    GaveUp {
         message: String,
     },
 }
@@ -200,8 +205,11 @@ async fn run(app: &App, object: &ObjectRef) -> Outcome {
         Err(stop) => {
             let message = stop.to_string();
             if !matches!(stop, Stop::Ledger(LedgerError::Conflict { .. })) {
-                record.status = Status::Failed;
                 record.message = Some(message.clone());
+                if record.attempts >= pass::MAX_ATTEMPTS {
+                    return give_up(app, record, &record_etag).await;
+                }
+                record.status = Status::Failed;
                 if let Err(e) = app.ledger.update(&mut record, &record_etag).await {
                     warn!(error = %e, "could not record the failure");
                 }
@@ -209,6 +217,30 @@ async fn run(app: &App, object: &ObjectRef) -> Outcome {
             Outcome::Failed { message }
         }
     }
+}
+
+/// Closes a record that failed on every one of its takes: final, reported, never retried.
+pub async fn give_up(app: &App, mut record: Record, etag: &str) -> Outcome {
+    record.status = Status::GaveUp;
+    let message = format!(
+        "gave up after {} attempts; the last: {}",
+        record.attempts,
+        record.message.as_deref().unwrap_or("(no message)")
+    );
+    record.message = Some(message.clone());
+    if let Err(e) = app.ledger.update(&mut record, etag).await {
+        warn!(error = %e, "could not record giving up");
+    }
+    warn!(attempts = record.attempts, "giving up on the object");
+    app.notifier
+        .not_imported(
+            app.pool.id(),
+            &record.key,
+            "GaveUp",
+            json!({ "message": message, "jobId": record.job_id }),
+        )
+        .await;
+    Outcome::GaveUp { message }
 }
 
 /// Takes a Failed or Missing record back for a new attempt.
@@ -259,7 +291,25 @@ async fn missing(app: &App, object: &ObjectRef, message: &str) -> Outcome {
     let mut record = Record::new(object, &tag, object.size.unwrap_or(0));
     record.status = Status::Missing;
     record.message = Some(message.to_owned());
+    let close = |mut record: Record, etag: String| async move {
+        // Nothing was imported and the version is gone: its story ends here.
+        record.status = Status::Missing;
+        record.message = Some(message.to_owned());
+        if let Err(e) = app.ledger.update(&mut record, &etag).await {
+            warn!(error = %e, "could not record the missing object");
+        }
+    };
     match app.ledger.claim(&record).await {
+        // A stale claim or upload taken over: it is closed as Missing.
+        Ok(Claim::Won(claimed, etag)) if claimed.status != Status::Missing => close(*claimed, etag).await,
+        Ok(Claim::Taken(existing)) if existing.status == Status::Failed => {
+            let key = app.ledger.record_key(&existing);
+            match app.ledger.read(&existing.bucket, &key).await {
+                Ok(Some((current, etag))) if current.status == Status::Failed => close(current, etag).await,
+                Ok(_) => {}
+                Err(e) => warn!(error = %e, "could not record the missing object"),
+            }
+        }
         // Gone now, but an earlier delivery had it: that is what happened to this version.
         Ok(Claim::Taken(existing)) if existing.status != Status::Missing => {
             return Outcome::Duplicate {
@@ -372,7 +422,12 @@ async fn import(app: &App, record: &mut Record, etag: &mut String) -> Result<Out
         warn!(problems = verdict.problem_count, report = %report_key, "file rejected");
         source::settle(&app.s3, app.config.source_object_policy, record, "Rejected").await;
         app.notifier
-            .rejected(app.pool.id(), &record.key, verdict.problem_count, &report_key)
+            .not_imported(
+                app.pool.id(),
+                &record.key,
+                "Rejected",
+                json!({ "problemCount": verdict.problem_count, "reportKey": report_key }),
+            )
             .await;
         return Ok(Outcome::Rejected {
             problems: verdict.problem_count,

@@ -14,16 +14,23 @@ use crate::ledger::Record;
 /// The tag the function sets on source objects.
 pub const OUTCOME_TAG: &str = "cognito-import-outcome";
 
+/// What [`settle`] will do for `outcome`, in the words it reports.
+pub fn planned(policy: SourcePolicy, outcome: &str) -> String {
+    match policy {
+        SourcePolicy::Keep => "kept".into(),
+        SourcePolicy::Delete if outcome == "Succeeded" => "deleted".into(),
+        _ => format!("tagged {OUTCOME_TAG}={outcome}"),
+    }
+}
+
 /// Applies the policy for `outcome` (Succeeded, Failed, Stopped, Rejected); says what was done.
 /// Failures are logged, never fatal: the import itself is over.
 pub async fn settle(s3: &Client, policy: SourcePolicy, record: &Record, outcome: &str) -> String {
-    let delete = policy == SourcePolicy::Delete && outcome == "Succeeded";
+    let done = planned(policy, outcome);
     let result = match policy {
-        SourcePolicy::Keep => return "kept".into(),
-        _ if delete => delete_version(s3, record).await.map(|()| "deleted".to_owned()),
-        _ => tag(s3, record, outcome)
-            .await
-            .map(|()| format!("tagged {OUTCOME_TAG}={outcome}")),
+        SourcePolicy::Keep => return done,
+        SourcePolicy::Delete if outcome == "Succeeded" => delete_version(s3, record).await.map(|()| done),
+        _ => tag(s3, record, outcome).await.map(|()| done),
     };
     match result {
         Ok(done) => {

@@ -53,15 +53,16 @@ pub async fn complete(
     }
 
     let (report_key, lines_key) = report::keys(&app.config.report_prefix, record);
-    let source = match pipeline::open_version(&app.s3, record).await {
-        Ok(body) => body,
-        Err(e) => {
-            warn!(error = %e, "cannot read the source object; the per-line report has no usernames");
-            None
-        }
-    };
+    // A read error is retried by the next pass; a source that is gone gives a report without
+    // usernames.
+    let source = pipeline::open_version(&app.s3, record)
+        .await
+        .map_err(ReportError::Source)?;
+    if source.is_none() {
+        warn!("the source object is gone; the per-line report has no usernames");
+    }
     let problem_lines = report::write_lines(&app.s3, &record.bucket, &lines_key, &log, source).await?;
-    let source_object = source::settle(&app.s3, app.config.source_object_policy, record, &state.status).await;
+    let source_object = source::planned(app.config.source_object_policy, &state.status);
     let (total_seconds, queued_seconds, import_seconds) = report::durations(record, &state);
     let summary = Summary {
         bucket: record.bucket.clone(),
@@ -89,15 +90,18 @@ pub async fn complete(
         source_object,
     };
     report::write_summary(&app.s3, &summary).await?;
-    app.notifier.finished(&summary).await;
 
+    // The record is closed before anything that must not happen twice: if closing fails, the
+    // next pass writes the same reports again, and nobody has been told twice.
     record.status = final_status(&state.status);
     record.message = state.completion_message.clone();
     record.report_key = Some(report_key);
     record.lines_report_key = Some(lines_key);
     record.finished_at = Some(now_secs());
-    record.job_state = Some(state);
+    record.job_state = Some(state.clone());
     app.ledger.update(record, etag).await?;
+    source::settle(&app.s3, app.config.source_object_policy, record, &state.status).await;
+    app.notifier.finished(&summary).await;
     info!(
         %job_id,
         status = %summary.status,

@@ -163,14 +163,20 @@ async fn three_files_dropped_at_once_import_one_after_another_each_with_its_repo
 
 #[tokio::test]
 async fn queued_files_start_oldest_first() {
-    let sb = sandbox_with(paced(), &[]).await;
+    let config = EmulatorConfig {
+        row_delay: Duration::from_millis(60),
+        ..EmulatorConfig::default()
+    };
+    let sb = sandbox_with(config, &[]).await;
+    // Dropped in reverse name order, a second apart: drop order and name order disagree.
     let mut events = Vec::new();
-    for name in ["a", "b", "c"] {
+    for name in ["c", "b", "a"] {
         let key = format!("incoming/{name}.csv");
         let event = drop_file(&sb, &key, &users_csv(6, name.as_bytes()[0] as u64)).await;
         let answer = sb.invoke(event.clone()).await.unwrap();
         assert!(matches!(outcome(&answer), "started" | "queued"), "{answer}");
         events.push((key, event));
+        tokio::time::sleep(Duration::from_millis(1100)).await;
     }
     let mut order = Vec::new();
     for (key, event) in &events {
@@ -181,7 +187,7 @@ async fn queued_files_start_oldest_first() {
     }
     order.sort();
     let keys: Vec<&str> = order.iter().map(|(_, k)| k.as_str()).collect();
-    assert_eq!(keys, ["incoming/a.csv", "incoming/b.csv", "incoming/c.csv"]);
+    assert_eq!(keys, ["incoming/c.csv", "incoming/b.csv", "incoming/a.csv"]);
 }
 
 #[tokio::test]
@@ -471,7 +477,9 @@ async fn the_delete_policy_removes_a_succeeded_source_and_tags_a_rejected_one() 
         "the source is gone"
     );
     // The per-line report was written before the source went: it has the usernames.
-    assert!(lines_of(&sb, &record).await.iter().all(|row| !row[1].is_empty()));
+    let rows = lines_of(&sb, &record).await;
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|row| !row[1].is_empty()), "{rows:?}");
 
     let mut bad = users_csv(2, 96);
     bad.extend_from_slice(b"not,a,valid,row\n");
@@ -493,4 +501,69 @@ async fn the_delete_policy_removes_a_succeeded_source_and_tags_a_rejected_one() 
             "Cognito import Rejected: broken.csv"
         ]
     );
+}
+
+#[tokio::test]
+async fn a_failed_object_whose_file_is_then_deleted_ends_missing() {
+    let sb = sandbox_with(EmulatorConfig::default(), &[("UPLOAD_ATTEMPTS", "1")]).await;
+    sb.emulator.faults().drop_uploads(1);
+    let event = drop_file(&sb, "incoming/gone.csv", &users_csv(3, 97)).await;
+    sb.invoke(event.clone()).await.unwrap_err();
+    let failed = only_record(&sb).await;
+    assert_eq!(failed.status, Status::Failed);
+    sb.app
+        .s3
+        .delete_object()
+        .bucket(BUCKET)
+        .key("incoming/gone.csv")
+        .send()
+        .await
+        .unwrap();
+    age(&sb, &failed, 3600).await;
+    let answer = sb.pass().await.unwrap();
+    assert_eq!(answer["pass"]["resumed"][0]["what"], "missing", "{answer}");
+    let record = only_record(&sb).await;
+    assert_eq!(record.status, Status::Missing);
+    assert!(record.status.is_final());
+    assert_eq!(sb.emulator.users(&sb.pool_id).len(), 0);
+}
+
+#[tokio::test]
+async fn an_object_that_fails_every_take_is_given_up_and_reported() {
+    let sb = sandbox_with(EmulatorConfig::default(), &[("NOTIFICATION_TOPIC_ARN", TOPIC)]).await;
+    sb.emulator.create_topic("imports");
+    sb.emulator.faults().set_url_lifetime(Some(Duration::ZERO));
+    let event = drop_file(&sb, "incoming/doomed.csv", &users_csv(2, 98)).await;
+    sb.invoke(event.clone()).await.unwrap_err();
+    for take in 2..=cognito_import::pass::MAX_ATTEMPTS {
+        let record = only_record(&sb).await;
+        assert_eq!((record.status, record.attempts), (Status::Failed, take - 1));
+        age(&sb, &record, 3600).await;
+        let answer = sb.pass().await.unwrap();
+        assert_eq!(answer["pass"]["resumed"][0]["key"], "incoming/doomed.csv", "{answer}");
+    }
+    let record = only_record(&sb).await;
+    assert_eq!(
+        (record.status, record.attempts),
+        (Status::GaveUp, cognito_import::pass::MAX_ATTEMPTS)
+    );
+    assert!(
+        record
+            .message
+            .as_deref()
+            .unwrap()
+            .starts_with("gave up after 5 attempts"),
+        "{record:?}"
+    );
+    // Final: later passes leave it alone.
+    age(&sb, &record, 3600).await;
+    let answer = sb.pass().await.unwrap();
+    assert!(answer["pass"]["resumed"].as_array().unwrap().is_empty(), "{answer}");
+    let published = sb.emulator.published(TOPIC);
+    assert_eq!(published.len(), 1);
+    assert_eq!(
+        published[0].subject.as_deref(),
+        Some("Cognito import GaveUp: doomed.csv")
+    );
+    assert!(sb.emulator.jobs().iter().all(|j| j.imported == 0));
 }
