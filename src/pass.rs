@@ -255,12 +255,14 @@ async fn start_queue(app: &App, records: &mut Open, report: &mut PassReport) {
     for (record, etag) in queued {
         let span = info_span!("object", key = %record.key, job_id = record.job_id.as_deref().unwrap_or("-"));
         match start_one(app, record, etag, report).instrument(span).await {
-            Ok(true) => {
+            Ok(Next::Started) => {
                 report.still_queued -= 1;
                 return;
             }
             // The account is busy (another pool's job, or one started by hand): wait.
-            Ok(false) => return,
+            Ok(Next::Busy) => return,
+            // Out of the queue (now Failed, for the resume step): the next oldest may go.
+            Ok(Next::Dropped) => report.still_queued -= 1,
             // Oldest first: a younger job does not jump the queue; the next pass tries again.
             Err(e) => {
                 report.errors.push(format!("{}: {e}", record.key));
@@ -270,10 +272,27 @@ async fn start_queue(app: &App, records: &mut Open, report: &mut PassReport) {
     }
 }
 
-/// Starts one queued record's job (replacing it first if it expired). `Ok(false)`: account busy.
-async fn start_one(app: &App, record: &mut Record, etag: &mut String, report: &mut PassReport) -> Result<bool, String> {
+/// What became of the oldest queued record.
+enum Next {
+    Started,
+    Busy,
+    Dropped,
+}
+
+/// Takes a queued record that cannot start out of the queue: Failed, so that the resume step
+/// retries it with backoff (a vanished source ends Missing there, too many tries GaveUp).
+async fn drop_from_queue(app: &App, record: &mut Record, etag: &mut String, message: String) -> Result<Next, String> {
+    warn!(%message, "taking the object out of the queue");
+    record.status = Status::Failed;
+    record.message = Some(message);
+    *etag = app.ledger.update(record, etag).await.map_err(|e| e.to_string())?;
+    Ok(Next::Dropped)
+}
+
+/// Starts one queued record's job, replacing it first if it expired.
+async fn start_one(app: &App, record: &mut Record, etag: &mut String, report: &mut PassReport) -> Result<Next, String> {
     let Some(job_id) = record.job_id.clone() else {
-        return Err("queued without a job id".into());
+        return drop_from_queue(app, record, etag, "queued without a job id".into()).await;
     };
     let state = app.pool.describe_job(&job_id).await.map_err(|e| e.to_string())?;
     let job_id = match state.status.as_str() {
@@ -283,10 +302,15 @@ async fn start_one(app: &App, record: &mut Record, etag: &mut String, report: &m
             // On a copy: a replacement that fails half-way leaves the record as it was (the next
             // pass replaces it again; the heartbeat never saves a half-made replacement).
             let (mut fresh_record, mut fresh_etag) = (record.clone(), etag.clone());
-            let fresh = pipeline::redeliver(app, &mut fresh_record, &mut fresh_etag)
-                .await
-                .map_err(|e| e.to_string())?;
+            let fresh = pipeline::redeliver(app, &mut fresh_record, &mut fresh_etag).await;
             (*record, *etag) = (fresh_record, fresh_etag);
+            let fresh = match fresh {
+                Ok(fresh) => fresh,
+                Err(e) => {
+                    let message = format!("replacing the expired job {job_id} failed: {e}");
+                    return drop_from_queue(app, record, etag, message).await;
+                }
+            };
             report.replaced.push(Touched {
                 key: record.key.clone(),
                 job_id: Some(fresh.clone()),
@@ -298,7 +322,7 @@ async fn start_one(app: &App, record: &mut Record, etag: &mut String, report: &m
         _ => {
             mark_started(app, record, etag).await.map_err(|e| e.to_string())?;
             report.started = Some(started(record, &job_id));
-            return Ok(true);
+            return Ok(Next::Started);
         }
     };
     match app.pool.start_job(&job_id).await {
@@ -306,11 +330,11 @@ async fn start_one(app: &App, record: &mut Record, etag: &mut String, report: &m
             mark_started(app, record, etag).await.map_err(|e| e.to_string())?;
             info!(%job_id, "import job started");
             report.started = Some(started(record, &job_id));
-            Ok(true)
+            Ok(Next::Started)
         }
         Ok(Start::Busy(message)) => {
             info!(%job_id, %message, "the account has an active import job; waiting");
-            Ok(false)
+            Ok(Next::Busy)
         }
         Err(e @ PoolError::Call { .. }) | Err(e @ PoolError::CannotImport(_)) => Err(e.to_string()),
     }
