@@ -36,19 +36,8 @@ step() {
     echo "== infra: $*"
 }
 
-# apt_install PACKAGE...: as in scripts/test.sh, only root installs system packages.
-apt_updated=false
-apt_install() {
-    if [[ $(id -u) -ne 0 ]]; then
-        say "missing: $* (install it, or run this script as root so that it can apt-get install it)" >&2
-        exit 1
-    fi
-    if [[ $apt_updated == false ]]; then
-        apt-get update -qq
-        apt_updated=true
-    fi
-    apt-get install -y -qq "$@" >/dev/null
-}
+# shellcheck source=scripts/apt.sh
+source scripts/apt.sh # the working directory is the repository root
 
 command -v python3 >/dev/null || apt_install python3 python3-venv
 

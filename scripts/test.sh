@@ -15,19 +15,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 DEBIAN_FRONTEND=noninterac
 
 say() { echo "test.sh: $*"; }
 
-# apt_install PACKAGE...: only root can install system packages; others are told what is missing.
-apt_updated=false
-apt_install() {
-    if [[ $(id -u) -ne 0 ]]; then
-        say "missing: $* (install it, or run this script as root so that it can apt-get install it)" >&2
-        exit 1
-    fi
-    if [[ $apt_updated == false ]]; then
-        apt-get update -qq
-        apt_updated=true
-    fi
-    apt-get install -y -qq "$@" >/dev/null
-}
+# shellcheck source=scripts/apt.sh
+source scripts/apt.sh # the working directory is the repository root
 
 command -v python3 >/dev/null || apt_install python3 python3-venv
 command -v curl >/dev/null || apt_install curl

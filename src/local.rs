@@ -350,22 +350,8 @@ pub async fn run(file: &Path, as_json: bool) -> Result<bool, LocalError> {
 
 async fn report_rejection(sandbox: &Sandbox, result: &Value, as_json: bool) -> Result<bool, LocalError> {
     let report_key = result["reportKey"].as_str().unwrap_or_default();
-    let out = sandbox
-        .app
-        .s3
-        .get_object()
-        .bucket(BUCKET)
-        .key(report_key)
-        .send()
-        .await
-        .map_err(|e| aws("GetObject", e))?;
-    let bytes = out
-        .body
-        .collect()
-        .await
-        .map_err(|e| LocalError::Aws(e.to_string()))?
-        .into_bytes();
-    let report: Value = serde_json::from_slice(&bytes).map_err(|e| LocalError::Aws(e.to_string()))?;
+    let report: Value = serde_json::from_str(&sandbox.read_text(report_key).await?)
+        .map_err(|e| LocalError::Aws(format!("the report {report_key} is not JSON: {e}")))?;
     if as_json {
         println!(
             "{}",

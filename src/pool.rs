@@ -4,7 +4,9 @@
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, SdkError};
 use aws_sdk_cognitoidentityprovider::operation::start_user_import_job::StartUserImportJobError;
-use aws_sdk_cognitoidentityprovider::types::{AttributeDataType, UserImportJobStatusType, UserPoolMfaType};
+use aws_sdk_cognitoidentityprovider::types::{
+    AttributeDataType, UserImportJobStatusType, UserPoolMfaType, UserPoolType,
+};
 
 use crate::assumptions;
 use crate::check::{Mfa, PoolRules};
@@ -111,27 +113,14 @@ impl Pool {
 
     /// The header and attribute rules a file must meet; fails when the pool cannot import at all.
     pub async fn rules(&self, require_full_header: bool) -> Result<PoolRules, PoolError> {
-        let header = self
-            .client
-            .get_csv_header()
-            .user_pool_id(&self.pool_id)
-            .send()
-            .await
-            .map_err(|e| call_error("GetCSVHeader", e))?
-            .csv_header
-            .unwrap_or_default();
-        let pool = self
-            .client
-            .describe_user_pool()
-            .user_pool_id(&self.pool_id)
-            .send()
-            .await
-            .map_err(|e| call_error("DescribeUserPool", e))?
-            .user_pool
-            .ok_or_else(|| PoolError::Call {
-                call: "DescribeUserPool",
-                detail: "no UserPool in the answer".into(),
-            })?;
+        let header = async {
+            let answer = self.client.get_csv_header().user_pool_id(&self.pool_id).send().await;
+            Ok(answer
+                .map_err(|e| call_error("GetCSVHeader", e))?
+                .csv_header
+                .unwrap_or_default())
+        };
+        let (header, pool) = tokio::try_join!(header, self.describe())?;
         let auto_verifies = pool
             .auto_verified_attributes()
             .iter()
@@ -251,20 +240,25 @@ impl Pool {
     /// The CloudWatch log group Cognito writes this pool's import logs to:
     /// `/aws/cognito/userpools/<poolId>/<poolName>`.
     pub async fn log_group(&self) -> Result<String, PoolError> {
-        let name = self
-            .client
+        let name = self.describe().await?.name.ok_or_else(|| PoolError::Call {
+            call: "DescribeUserPool",
+            detail: "the pool has no name".into(),
+        })?;
+        Ok(format!("/aws/cognito/userpools/{}/{name}", self.pool_id))
+    }
+
+    async fn describe(&self) -> Result<UserPoolType, PoolError> {
+        self.client
             .describe_user_pool()
             .user_pool_id(&self.pool_id)
             .send()
             .await
             .map_err(|e| call_error("DescribeUserPool", e))?
             .user_pool
-            .and_then(|p| p.name)
             .ok_or_else(|| PoolError::Call {
                 call: "DescribeUserPool",
-                detail: "the pool has no name".into(),
-            })?;
-        Ok(format!("/aws/cognito/userpools/{}/{name}", self.pool_id))
+                detail: "no UserPool in the answer".into(),
+            })
     }
 }
 

@@ -158,13 +158,16 @@ pub async fn write_summary(s3: &Client, summary: &Summary) -> Result<(), ReportE
 }
 
 async fn put_json<T: Serialize>(s3: &Client, bucket: &str, key: &str, value: &T) -> Result<(), ReportError> {
+    let body = ByteStream::from(serde_json::to_vec_pretty(value).expect("a report serialises"));
+    put(s3, bucket, key, "application/json", body).await
+}
+
+async fn put(s3: &Client, bucket: &str, key: &str, content_type: &str, body: ByteStream) -> Result<(), ReportError> {
     s3.put_object()
         .bucket(bucket)
         .key(key)
-        .content_type("application/json")
-        .body(ByteStream::from(
-            serde_json::to_vec_pretty(value).expect("a report serialises"),
-        ))
+        .content_type(content_type)
+        .body(body)
         .send()
         .await
         .map_err(|e| ReportError::Write {
@@ -342,17 +345,7 @@ pub async fn write_lines(
     let body = ByteStream::from_path(file.path())
         .await
         .map_err(|e| ReportError::Disk(std::io::Error::other(e)))?;
-    s3.put_object()
-        .bucket(bucket)
-        .key(key)
-        .content_type("text/csv; charset=utf-8")
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| ReportError::Write {
-            key: key.to_owned(),
-            detail: DisplayErrorContext(e).to_string(),
-        })?;
+    put(s3, bucket, key, "text/csv; charset=utf-8", body).await?;
     Ok(listed)
 }
 

@@ -191,6 +191,17 @@ fn the_local_command_runs_the_whole_flow_and_prints_json() {
     assert!(summary["jobId"].as_str().unwrap().starts_with("import-"));
 }
 
+/// `cognito-import local FILE`: its output and its stdout as text.
+fn run_local(path: &std::path::Path) -> (std::process::Output, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cognito-import"))
+        .arg("local")
+        .arg(path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    (out, stdout)
+}
+
 #[test]
 fn the_local_command_fails_on_a_rejected_file_and_names_the_problem() {
     let dir = tempfile::tempdir().unwrap();
@@ -199,12 +210,7 @@ fn the_local_command_fails_on_a_rejected_file_and_names_the_problem() {
     // email_verified true without an email: Cognito would fail this row.
     let row = ",,,,,,,,,,true,,,,,,false,,,false,jdoe";
     std::fs::write(&path, format!("{header}\n{row}\n")).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cognito-import"))
-        .arg("local")
-        .arg(&path)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (out, stdout) = run_local(&path);
     assert_eq!(out.status.code(), Some(1), "stdout: {stdout}");
     assert!(
         stdout.contains("rejected: 1 problem(s); no import job was created"),
@@ -225,12 +231,7 @@ fn the_local_command_shows_the_report_and_the_lines_that_did_not_import() {
     let second = lines.next().unwrap();
     // The same user twice: the file is valid, but Cognito skips the second row (line 4).
     std::fs::write(&path, format!("{header}\n{first}\n{second}\n{first}\n")).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cognito-import"))
-        .arg("local")
-        .arg(&path)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (out, stdout) = run_local(&path);
     assert!(out.status.success(), "stdout: {stdout}");
     assert!(stdout.contains("status:   Succeeded"), "{stdout}");
     assert!(stdout.contains("skipped:  1"), "{stdout}");
