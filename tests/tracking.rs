@@ -567,3 +567,57 @@ async fn an_object_that_fails_every_take_is_given_up_and_reported() {
     );
     assert!(sb.emulator.jobs().iter().all(|j| j.imported == 0));
 }
+
+#[tokio::test]
+async fn a_held_queue_lock_keeps_a_second_pass_out_until_released_or_expired() {
+    use cognito_import::lock::Lock;
+    let sb = sandbox_with(paced(), &[]).await;
+    let lock_key = format!("{}queue.lock", sb.app.config.state_prefix);
+    // Another pass holds the lock: a drop is queued, not started, and a pass does nothing.
+    let held = Lock::acquire(&sb.app.s3, BUCKET, &lock_key, Duration::from_secs(900))
+        .await
+        .unwrap()
+        .expect("the lock is free");
+    let event = drop_file(&sb, "incoming/locked.csv", &users_csv(3, 99)).await;
+    assert_eq!(outcome(&sb.invoke(event.clone()).await.unwrap()), "queued");
+    let answer = sb.pass().await.unwrap();
+    assert_eq!(answer["pass"]["ran"], false, "{answer}");
+    assert!(answer["pass"]["started"].is_null());
+    assert!(
+        Lock::acquire(&sb.app.s3, BUCKET, &lock_key, Duration::from_secs(900))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    held.release().await;
+
+    // A lock whose holder died (its lease ran out) is taken over.
+    let body = serde_json::json!({ "owner": "dead", "acquiredAt": 1, "expiresAt": 2 });
+    sb.app
+        .s3
+        .put_object()
+        .bucket(BUCKET)
+        .key(&lock_key)
+        .body(ByteStream::from(body.to_string().into_bytes()))
+        .send()
+        .await
+        .unwrap();
+    let answer = sb.pass().await.unwrap();
+    assert_eq!(answer["pass"]["ran"], true, "{answer}");
+    assert_eq!(answer["pass"]["started"]["key"], "incoming/locked.csv", "{answer}");
+    // Released at the end of the pass.
+    let listed = sb
+        .app
+        .s3
+        .list_objects_v2()
+        .bucket(BUCKET)
+        .prefix(&lock_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.contents().len(), 0, "the lock was left behind");
+    assert_eq!(
+        settle(&sb, "incoming/locked.csv", &event).await.status,
+        Status::Succeeded
+    );
+}
