@@ -621,3 +621,59 @@ async fn a_held_queue_lock_keeps_a_second_pass_out_until_released_or_expired() {
         Status::Succeeded
     );
 }
+
+#[tokio::test]
+async fn a_queued_job_that_expires_after_its_file_was_deleted_ends_missing() {
+    let config = EmulatorConfig {
+        row_delay: Duration::from_millis(30),
+        job_expiry: Duration::from_millis(300),
+        ..EmulatorConfig::default()
+    };
+    let sb = sandbox_with(config, &[]).await;
+    let busy = drop_file(&sb, "incoming/busy.csv", &users_csv(20, 53)).await;
+    assert_eq!(outcome(&sb.invoke(busy.clone()).await.unwrap()), "started");
+    let event = drop_file(&sb, "incoming/withdrawn.csv", &users_csv(4, 54)).await;
+    assert_eq!(outcome(&sb.invoke(event.clone()).await.unwrap()), "queued");
+    // The operator withdraws the file while it waits; its job expires meanwhile.
+    sb.app
+        .s3
+        .delete_object()
+        .bucket(BUCKET)
+        .key("incoming/withdrawn.csv")
+        .send()
+        .await
+        .unwrap();
+    settle(&sb, "incoming/busy.csv", &busy).await;
+    // The replacement cannot upload: the object leaves the queue (failed) …
+    let mut record = sb
+        .record("incoming/withdrawn.csv", &etag_of(&event))
+        .await
+        .unwrap()
+        .unwrap();
+    for _ in 0..50 {
+        if record.status != Status::Queued {
+            break;
+        }
+        sb.pass().await.unwrap();
+        record = sb
+            .record("incoming/withdrawn.csv", &etag_of(&event))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    assert_eq!(record.status, Status::Failed, "{record:?}");
+    assert!(
+        record.message.as_deref().unwrap().starts_with("replacing the expired job"),
+        "{record:?}"
+    );
+    // … and its retry finds the file gone: final, nothing imported.
+    age(&sb, &record, 3600).await;
+    sb.pass().await.unwrap();
+    let record = sb
+        .record("incoming/withdrawn.csv", &etag_of(&event))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.status, Status::Missing, "{record:?}");
+    assert_eq!(sb.emulator.users(&sb.pool_id).len(), 20);
+}
