@@ -1,7 +1,8 @@
 //! The queue lock: one object, `<STATE_PREFIX>queue.lock`, created with `If-None-Match: *`, so
 //! that two copies of the scheduled pass (or a pass and an upload's immediate start) never decide
 //! the queue at the same time. A lock left behind by a function that died expires after the lease
-//! and is taken over with `If-Match`.
+//! and is taken over with `If-Match`; a release deletes only our own write (`If-Match` on its
+//! ETag).
 
 use std::time::Duration;
 
@@ -33,7 +34,8 @@ pub struct Lock {
     s3: Client,
     bucket: String,
     key: String,
-    owner: String,
+    /// The ETag of our write: the release deletes only that.
+    etag: String,
 }
 
 fn precondition_failed<E>(e: &aws_sdk_s3::error::SdkError<E>) -> bool {
@@ -67,11 +69,11 @@ impl Lock {
                 .expect("a lock serialises"),
             )
         };
-        let lock = Lock {
+        let lock = |etag: Option<String>| Lock {
             s3: s3.clone(),
             bucket: bucket.to_owned(),
             key: key.to_owned(),
-            owner: owner.clone(),
+            etag: etag.unwrap_or_default(),
         };
         let created = s3
             .put_object()
@@ -82,7 +84,7 @@ impl Lock {
             .send()
             .await;
         match created {
-            Ok(_) => return Ok(Some(lock)),
+            Ok(out) => return Ok(Some(lock(out.e_tag))),
             Err(e) if precondition_failed(&e) => {}
             Err(e) => return Err(error(format!("cannot create it: {}", DisplayErrorContext(e)))),
         }
@@ -102,7 +104,7 @@ impl Lock {
         let held = serde_json::from_slice::<Body>(&bytes).ok();
         // Our own create landed and its answer was lost (the SDK's retry then met it): ours.
         if held.as_ref().is_some_and(|b| b.owner == owner) {
-            return Ok(Some(lock));
+            return Ok(Some(lock(Some(etag))));
         }
         // An unreadable lock is treated as expired: it can only be a broken write.
         if held.is_some_and(|b| b.expires_at >= now_secs()) {
@@ -117,25 +119,34 @@ impl Lock {
             .send()
             .await
         {
-            Ok(_) => Ok(Some(lock)),
+            Ok(out) => Ok(Some(lock(out.e_tag))),
             Err(e) if precondition_failed(&e) => Ok(None),
             Err(e) => Err(error(format!("cannot take it over: {}", DisplayErrorContext(e)))),
         }
     }
 
-    /// Lets the lock go if it is still ours. (Read, then delete: a conditional delete is not
-    /// available everywhere; the lease outlives any invocation, so the lock cannot change hands
-    /// between the two calls while its holder lives.)
+    /// Lets the lock go if it is still ours: a delete conditional on our write's ETag, so a lock
+    /// taken over meanwhile is never removed.
     pub async fn release(self) {
-        let still_ours = match self.s3.get_object().bucket(&self.bucket).key(&self.key).send().await {
-            Ok(held) => match held.body.collect().await {
-                Ok(bytes) => serde_json::from_slice::<Body>(&bytes.into_bytes()).is_ok_and(|b| b.owner == self.owner),
-                Err(_) => false,
-            },
-            Err(_) => false,
-        };
-        if still_ours && let Err(e) = self.s3.delete_object().bucket(&self.bucket).key(&self.key).send().await {
-            tracing::warn!(error = %DisplayErrorContext(e), "could not release the queue lock; it expires by itself");
+        let deleted = self
+            .s3
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .if_match(&self.etag)
+            .send()
+            .await;
+        match deleted {
+            Ok(_) => {}
+            Err(e)
+                if e.raw_response()
+                    .is_some_and(|r| matches!(r.status().as_u16(), 404 | 412)) =>
+            {
+                tracing::warn!("the queue lock was taken over before its release");
+            }
+            Err(e) => {
+                tracing::warn!(error = %DisplayErrorContext(e), "could not release the queue lock; it expires by itself");
+            }
         }
     }
 }

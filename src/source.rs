@@ -77,27 +77,19 @@ async fn tag(s3: &Client, record: &Record, outcome: &str) -> Result<(), String> 
     Ok(())
 }
 
-/// Deletes exactly the imported version. Without a version id (an unversioned bucket), only if
-/// the object still has the imported ETag.
+/// Deletes exactly the imported version: by version id, or (an unversioned bucket) only while
+/// the key still holds the imported ETag (a conditional delete).
 async fn delete_version(s3: &Client, record: &Record) -> Result<(), String> {
-    if record.version_id.is_none() {
-        let head = s3
-            .head_object()
-            .bucket(&record.bucket)
-            .key(&record.key)
-            .send()
-            .await
-            .map_err(|e| format!("HeadObject: {}", DisplayErrorContext(e)))?;
-        if head.e_tag.as_deref().map(|e| e.trim_matches('"')) != Some(record.etag.as_str()) {
-            return Err("the object was replaced since; the new version is left alone".into());
+    let mut delete = s3.delete_object().bucket(&record.bucket).key(&record.key);
+    delete = match &record.version_id {
+        Some(version) => delete.version_id(version),
+        None => delete.if_match(format!("\"{}\"", record.etag)),
+    };
+    match delete.send().await {
+        Ok(_) => Ok(()),
+        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 412) => {
+            Err("the object was replaced since; the new version is left alone".into())
         }
+        Err(e) => Err(format!("DeleteObject: {}", DisplayErrorContext(e))),
     }
-    s3.delete_object()
-        .bucket(&record.bucket)
-        .key(&record.key)
-        .set_version_id(record.version_id.clone())
-        .send()
-        .await
-        .map_err(|e| format!("DeleteObject: {}", DisplayErrorContext(e)))?;
-    Ok(())
 }

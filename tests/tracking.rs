@@ -620,6 +620,24 @@ async fn a_held_queue_lock_keeps_a_second_pass_out_until_released_or_expired() {
         settle(&sb, "incoming/locked.csv", &event).await.status,
         Status::Succeeded
     );
+
+    // A holder whose lock was taken over meanwhile leaves the new holder's lock alone.
+    let first = Lock::acquire(&sb.app.s3, BUCKET, &lock_key, Duration::from_secs(900))
+        .await
+        .unwrap()
+        .expect("the lock is free");
+    let takeover = serde_json::json!({ "owner": "next", "acquiredAt": 3, "expiresAt": 4_000_000_000u64 });
+    sb.app
+        .s3
+        .put_object()
+        .bucket(BUCKET)
+        .key(&lock_key)
+        .body(ByteStream::from(takeover.to_string().into_bytes()))
+        .send()
+        .await
+        .unwrap();
+    first.release().await;
+    assert_eq!(sb.read_text(&lock_key).await.unwrap(), takeover.to_string());
 }
 
 #[tokio::test]
@@ -663,7 +681,11 @@ async fn a_queued_job_that_expires_after_its_file_was_deleted_ends_missing() {
     }
     assert_eq!(record.status, Status::Failed, "{record:?}");
     assert!(
-        record.message.as_deref().unwrap().starts_with("replacing the expired job"),
+        record
+            .message
+            .as_deref()
+            .unwrap()
+            .starts_with("replacing the expired job"),
         "{record:?}"
     );
     // … and its retry finds the file gone: final, nothing imported.

@@ -3,7 +3,7 @@
 //!
 //! s3s-fs does the storage; this layer adds what it lacks: conditional writes that are atomic
 //! (s3s-fs checks `If-None-Match`/`If-Match` and then writes, so writes to one key are serialised
-//! here), `If-Match` on GetObject, object tagging (kept in memory, see [`ObjectTags`]), injected
+//! here), `If-Match` on GetObject and DeleteObject, object tagging (kept in memory, see [`ObjectTags`]), injected
 //! faults, and an import bucket only the emulator's own signing key may write to, as only Cognito
 //! can write to its bucket in AWS.
 
@@ -239,6 +239,12 @@ impl S3 for Store {
     async fn delete_object(&self, req: S3Request<DeleteObjectInput>) -> S3Result<S3Response<DeleteObjectOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
         let delete = async {
+            // A conditional delete, as S3 does it: If-Match is checked against the current
+            // object under the key's lock (missing → 404 NoSuchKey, another ETag → 412).
+            if let Some(condition) = req.input.if_match.clone() {
+                let head = self.fs.head_object(head_request(req.clone(), &bucket, &key)).await?;
+                check_if_match(Some(&condition), head.output.e_tag.as_ref())?;
+            }
             let resp = self.fs.delete_object(req).await?;
             self.tags.set(&bucket, &key, Tags::new());
             Ok(resp)

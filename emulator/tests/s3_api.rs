@@ -344,3 +344,52 @@ async fn s3_calls_with_a_wrong_secret_are_refused() {
     let names: Vec<&str> = buckets.buckets().iter().filter_map(|b| b.name()).collect();
     assert!(!names.contains(&"never"), "{names:?}");
 }
+
+#[tokio::test]
+async fn if_match_deletes_only_the_named_object() {
+    let emulator = start().await;
+    let s3 = s3(&emulator);
+    bucket(&s3, "cond-delete").await;
+    let put = |body: &'static [u8]| {
+        s3.put_object()
+            .bucket("cond-delete")
+            .key("lock")
+            .body(ByteStream::from_static(body))
+            .send()
+    };
+    let first = put(b"first").await.unwrap().e_tag().unwrap().to_owned();
+    let second = put(b"second").await.unwrap().e_tag().unwrap().to_owned();
+
+    let stale = s3
+        .delete_object()
+        .bucket("cond-delete")
+        .key("lock")
+        .if_match(&first)
+        .send()
+        .await;
+    assert_eq!((status(&stale), code(&stale).as_str()), (412, "PreconditionFailed"));
+    assert_eq!(get_bytes(&s3, "cond-delete", "lock").await, b"second");
+
+    s3.delete_object()
+        .bucket("cond-delete")
+        .key("lock")
+        .if_match(&second)
+        .send()
+        .await
+        .expect("a delete with the current ETag");
+    let gone = s3
+        .delete_object()
+        .bucket("cond-delete")
+        .key("lock")
+        .if_match(&second)
+        .send()
+        .await;
+    assert_eq!(status(&gone), 404);
+    // Without a condition, deleting a missing key succeeds, as in S3.
+    s3.delete_object()
+        .bucket("cond-delete")
+        .key("lock")
+        .send()
+        .await
+        .unwrap();
+}
