@@ -89,6 +89,15 @@ pub async fn run(app: &App) -> Result<PassReport, PassError> {
         let result = full(app, &mut report).await;
         lock.release().await;
         result?;
+        let idle = report.resumed.is_empty()
+            && report.finished.is_empty()
+            && report.started.is_none()
+            && report.replaced.is_empty()
+            && report.errors.is_empty();
+        if idle {
+            tracing::debug!(queued = report.still_queued, "pass done; nothing to do");
+            return Ok(report);
+        }
         info!(
             resumed = report.resumed.len(),
             finished = report.finished.len(),

@@ -63,7 +63,8 @@ fn main() -> ExitCode {
     match cli.command {
         #[cfg(feature = "local")]
         Command::Local { file, json } => {
-            init_logs("warn,cognito_import=info");
+            // The function's steps; the stand-in's own chatter stays at warn.
+            init_logs("warn,cognito_import=info,cognito_import_emulator=warn");
             let runtime = tokio::runtime::Runtime::new().expect("a Tokio runtime");
             match runtime.block_on(cognito_import::local::run(&file, json)) {
                 Ok(true) => ExitCode::SUCCESS,
