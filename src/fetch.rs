@@ -1,6 +1,7 @@
 //! Reading the pinned version for the check: S3 serves each connection at a limited rate, so an
 //! object larger than one part is read as ranged GETs, [`PARALLEL`] in flight, delivered in order.
-//! Memory stays bounded: at most [`PARALLEL`] parts of [`PART`] bytes are held at once.
+//! Memory stays bounded: at most [`PARALLEL`] + 1 parts of [`PART`] bytes are held at once (those
+//! in flight and the one being read).
 //!
 //! Every range names the same version (its version id, or `If-Match` on its ETag), so the parts
 //! are of one object even if the key is overwritten meanwhile; then a part answers 404 or 412
@@ -27,7 +28,7 @@ pub enum FetchError {
     S3 { start: u64, end: u64, detail: String },
 }
 
-/// The version's bytes, in order, as chunks of at most [`PART`] bytes.
+/// The version's bytes, in order, in chunks of at most [`PART`] bytes.
 pub fn read(s3: &Client, record: &Record) -> BoxStream<'static, Result<Bytes, FetchError>> {
     let ranges: Vec<(u64, u64)> = (0..record.size.div_ceil(PART))
         .map(|i| (i * PART, ((i + 1) * PART).min(record.size) - 1))
@@ -36,10 +37,15 @@ pub fn read(s3: &Client, record: &Record) -> BoxStream<'static, Result<Bytes, Fe
     stream::iter(ranges)
         .map(move |(start, end)| part(s3.clone(), record.clone(), start, end))
         .buffered(PARALLEL)
+        // Each part as the chunks it arrived in: no copy into one buffer.
+        .flat_map(|part| match part {
+            Ok(chunks) => stream::iter(chunks.into_iter().map(Ok)).boxed(),
+            Err(e) => stream::once(async { Err(e) }).boxed(),
+        })
         .boxed()
 }
 
-async fn part(s3: Client, record: Record, start: u64, end: u64) -> Result<Bytes, FetchError> {
+async fn part(s3: Client, record: Record, start: u64, end: u64) -> Result<Vec<Bytes>, FetchError> {
     let mut get = s3
         .get_object()
         .bucket(&record.bucket)
@@ -60,16 +66,23 @@ async fn part(s3: Client, record: Record, start: u64, end: u64) -> Result<Bytes,
         }
         Err(e) => return Err(s3_error(DisplayErrorContext(e).to_string())),
     };
-    let bytes = out
+    // A server that ignored the Range would send the whole object: refuse it before reading.
+    let expected = end - start + 1;
+    if out.content_length.is_some_and(|n| n as u64 != expected) {
+        return Err(s3_error(format!("the answer holds {:?} bytes", out.content_length)));
+    }
+    let chunks: Vec<Bytes> = out
         .body
         .collect()
         .await
         .map_err(|e| s3_error(e.to_string()))?
-        .into_bytes();
-    if bytes.len() as u64 != end - start + 1 {
-        return Err(s3_error(format!("got {} bytes", bytes.len())));
+        .into_segments()
+        .collect();
+    let got: u64 = chunks.iter().map(|c| c.len() as u64).sum();
+    if got != expected {
+        return Err(s3_error(format!("got {got} bytes")));
     }
-    Ok(bytes)
+    Ok(chunks)
 }
 
 #[cfg(test)]

@@ -96,6 +96,9 @@ pub struct Record {
     /// Seconds since the epoch.
     pub created_at: u64,
     pub updated_at: u64,
+    /// Set anew by every write (see `Ledger::put`).
+    #[serde(default)]
+    pub write_id: String,
     #[serde(default)]
     pub uploaded_at: Option<u64>,
     #[serde(default)]
@@ -124,6 +127,7 @@ impl Record {
             attempts: 1,
             created_at: now,
             updated_at: now,
+            write_id: String::new(),
             uploaded_at: None,
             started_at: None,
             finished_at: None,
@@ -134,6 +138,16 @@ impl Record {
     pub fn version_tag(&self) -> &str {
         self.version_id.as_deref().unwrap_or(&self.etag)
     }
+}
+
+/// A value unique to one write: process, time and a counter.
+pub fn write_id() -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{}-{nanos}-{n}", std::process::id())
 }
 
 pub fn now_secs() -> u64 {
@@ -253,6 +267,10 @@ impl Ledger {
     /// Writes the record under its condition; returns the new ETag. A failed condition is a
     /// `Conflict`: someone else created or changed the record first.
     async fn put(&self, record: &Record, key: &str, write: Write<'_>) -> Result<String, LedgerError> {
+        // A mark of this write: if the answer is lost and the SDK's retry meets our own write
+        // (412), the record read back carries it, and the write is ours after all.
+        let mut record = record.clone();
+        record.write_id = write_id();
         let put = self
             .s3
             .put_object()
@@ -260,15 +278,22 @@ impl Ledger {
             .key(key)
             .content_type("application/json")
             .body(ByteStream::from(
-                serde_json::to_vec_pretty(record).expect("a record serialises"),
+                serde_json::to_vec_pretty(&record).expect("a record serialises"),
             ));
         let (put, action) = match write {
             Write::Create => (put.if_none_match("*"), "create"),
             Write::Replace(etag) => (put.if_match(etag), "update"),
         };
         match put.send().await {
-            Ok(out) => Ok(out.e_tag.unwrap_or_default()),
-            Err(e) if is_precondition_failed(&e) => Err(LedgerError::Conflict { key: key.to_owned() }),
+            Ok(out) => out.e_tag.filter(|e| !e.is_empty()).ok_or_else(|| LedgerError::S3 {
+                action,
+                key: key.to_owned(),
+                source: "S3 answered without an ETag".into(),
+            }),
+            Err(e) if is_precondition_failed(&e) => match self.read(&record.bucket, key).await? {
+                Some((current, etag)) if current.write_id == record.write_id => Ok(etag),
+                _ => Err(LedgerError::Conflict { key: key.to_owned() }),
+            },
             Err(e) => Err(s3_error(action, key, e)),
         }
     }

@@ -44,10 +44,7 @@ fn precondition_failed<E>(e: &aws_sdk_s3::error::SdkError<E>) -> bool {
 }
 
 fn owner_id() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    format!("{}-{}-{nanos}", std::process::id(), now_secs())
+    crate::ledger::write_id()
 }
 
 impl Lock {
@@ -69,11 +66,15 @@ impl Lock {
                 .expect("a lock serialises"),
             )
         };
-        let lock = |etag: Option<String>| Lock {
-            s3: s3.clone(),
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
-            etag: etag.unwrap_or_default(),
+        // Without an ETag the release could not be conditional: refuse such an answer.
+        let lock = |etag: Option<String>| match etag.filter(|e| !e.is_empty()) {
+            Some(etag) => Ok(Some(Lock {
+                s3: s3.clone(),
+                bucket: bucket.to_owned(),
+                key: key.to_owned(),
+                etag,
+            })),
+            None => Err(error("S3 answered without an ETag".into())),
         };
         let created = s3
             .put_object()
@@ -84,7 +85,7 @@ impl Lock {
             .send()
             .await;
         match created {
-            Ok(out) => return Ok(Some(lock(out.e_tag))),
+            Ok(out) => return lock(out.e_tag),
             Err(e) if precondition_failed(&e) => {}
             Err(e) => return Err(error(format!("cannot create it: {}", DisplayErrorContext(e)))),
         }
@@ -104,7 +105,7 @@ impl Lock {
         let held = serde_json::from_slice::<Body>(&bytes).ok();
         // Our own create landed and its answer was lost (the SDK's retry then met it): ours.
         if held.as_ref().is_some_and(|b| b.owner == owner) {
-            return Ok(Some(lock(Some(etag))));
+            return lock(Some(etag));
         }
         // An unreadable lock is treated as expired: it can only be a broken write.
         if held.is_some_and(|b| b.expires_at >= now_secs()) {
@@ -119,8 +120,23 @@ impl Lock {
             .send()
             .await
         {
-            Ok(out) => Ok(Some(lock(out.e_tag))),
-            Err(e) if precondition_failed(&e) => Ok(None),
+            Ok(out) => lock(out.e_tag),
+            // Taken over by another pass, or by this takeover whose answer was lost: look.
+            Err(e) if precondition_failed(&e) => match s3.get_object().bucket(bucket).key(key).send().await {
+                Ok(now) => {
+                    let etag = now.e_tag.clone();
+                    let bytes = now
+                        .body
+                        .collect()
+                        .await
+                        .map_err(|e| error(format!("cannot read it: {e}")))?;
+                    match serde_json::from_slice::<Body>(&bytes.into_bytes()) {
+                        Ok(b) if b.owner == owner => lock(etag),
+                        _ => Ok(None),
+                    }
+                }
+                Err(_) => Ok(None),
+            },
             Err(e) => Err(error(format!("cannot take it over: {}", DisplayErrorContext(e)))),
         }
     }

@@ -185,7 +185,9 @@ async fn resume(app: &App, records: &Open, report: &mut PassReport) {
             etag: Some(record.etag.clone()),
             size: Some(record.size),
         };
-        pipeline::process(app, &object).await
+        let outcome = pipeline::process(app, &object).await;
+        untouched(app, record, etag, &outcome).await;
+        outcome
     };
     let job_id = match &outcome {
         Outcome::Started { job_id } | Outcome::Queued { job_id } => Some(job_id.clone()),
@@ -199,6 +201,27 @@ async fn resume(app: &App, records: &Open, report: &mut PassReport) {
             .and_then(|v| v["outcome"].as_str().map(str::to_owned))
             .unwrap_or_default(),
     });
+}
+
+/// A take that ended before it wrote the record (the object is now ignored, or HeadObject
+/// failed) still counts: the record's attempts go up, so it moves on to GaveUp and never holds
+/// the resume step forever.
+async fn untouched(app: &App, record: &Record, etag: &str, outcome: &Outcome) {
+    let key = app.ledger.record_key(record);
+    let Ok(Some((mut current, now))) = app.ledger.read(&record.bucket, &key).await else {
+        return;
+    };
+    if now != etag {
+        return;
+    }
+    current.attempts += 1;
+    current.message = Some(format!(
+        "the scheduled pass could not take it up: {}",
+        serde_json::to_string(outcome).unwrap_or_default()
+    ));
+    if let Err(e) = app.ledger.update(&mut current, &now).await {
+        warn!(error = %e, "could not count the take");
+    }
 }
 
 /// Follows Started records; closes finished ones (only in a full pass: `close`).

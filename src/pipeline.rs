@@ -59,7 +59,13 @@ impl App {
         let sns = config.notification_topic_arn.clone().map(|topic| (clients.sns, topic));
         let notifier = Notifier::new(sns, &config.metrics_namespace, MetricsSink::Stdout);
         App {
-            http: reqwest::Client::new(),
+            http: reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(10))
+                // A stalled upload fails (and is retried) instead of running into the function's
+                // timeout.
+                .read_timeout(Duration::from_secs(60))
+                .build()
+                .expect("an HTTP client builds"),
             pool,
             ledger,
             logs: clients.logs,

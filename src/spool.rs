@@ -10,6 +10,32 @@ use std::path::Path;
 use tokio::io::AsyncWriteExt;
 use tracing::warn;
 
+/// Temporary files this function leaves behind only when its invocation is killed (a timeout):
+/// Lambda keeps `/tmp` across invocations, so they are removed at start-up.
+const PREFIXES: [&str; 2] = ["cognito-import-", "cognito-import-lines-"];
+
+/// Removes temporary files of earlier, killed invocations (older than `age`); returns how many.
+pub fn clean_stale(age: std::time::Duration) -> usize {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|e| e > age));
+        if old
+            && PREFIXES.iter().any(|p| name.to_string_lossy().starts_with(p))
+            && std::fs::remove_file(entry.path()).is_ok()
+        {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 /// A spool being written, then read by each upload attempt.
 pub struct Spool {
     file: tempfile::NamedTempFile,

@@ -259,3 +259,17 @@ async fn a_late_duplicate_of_an_imported_then_deleted_object_reports_the_import(
     assert_eq!(late["results"][0]["jobId"], first["results"][0]["jobId"]);
     assert_eq!(only_record(&sb).await.status, Status::Started);
 }
+
+#[tokio::test]
+async fn a_lost_answer_to_the_claim_is_recognised_as_our_own_write() {
+    let sb = sandbox().await;
+    let event = drop_file(&sb, "incoming/claimed-once.csv", &users_csv(2, 14)).await;
+    // The claim is written, its answer lost; the SDK's retry meets it (412). The record carries
+    // this write's id, so the invocation knows the claim is its own and goes on.
+    sb.emulator.faults().inject("PutObject", Fault::LoseAnswer, 1);
+    let answer = sb.invoke(event).await.unwrap();
+    assert_eq!(outcome(&answer), "started", "{answer}");
+    assert_eq!(sb.emulator.jobs().len(), 1);
+    let job = finished(&sb, &sb.emulator.jobs()[0].id).await;
+    assert_eq!((job.status, job.imported), (JobStatus::Succeeded, 2));
+}

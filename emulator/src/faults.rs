@@ -18,7 +18,8 @@ pub enum Fault {
     /// SNS).
     Fail,
     /// The call is carried out, then its answer is replaced by the `Fail` error: the caller cannot
-    /// tell that it happened (a timeout after the service committed). S3 answers it as `Fail`.
+    /// tell that it happened (a timeout after the service committed). In S3, for PutObject and
+    /// DeleteObject.
     LoseAnswer,
 }
 
@@ -51,6 +52,29 @@ impl Faults {
             return None;
         }
         Some(queue.remove(0))
+    }
+
+    /// Takes the waiting fault if it acts before the call (Throttle, Fail); a waiting LoseAnswer
+    /// stays for [`Faults::take_lost`] after the call.
+    pub fn take_before(&self, operation: &str) -> Option<Fault> {
+        let mut state = self.state.lock().unwrap();
+        let queue = state.pending.get_mut(operation)?;
+        match queue.first() {
+            Some(Fault::Throttle | Fault::Fail) => Some(queue.remove(0)),
+            _ => None,
+        }
+    }
+
+    /// Takes a waiting LoseAnswer of `operation`: whether the call's answer is to be lost.
+    pub fn take_lost(&self, operation: &str) -> bool {
+        let mut state = self.state.lock().unwrap();
+        match state.pending.get_mut(operation) {
+            Some(queue) if queue.first() == Some(&Fault::LoseAnswer) => {
+                queue.remove(0);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// The next `times` uploads to a pre-signed URL lose their connection part-way.

@@ -225,7 +225,8 @@ impl Emulator {
         })?;
         let fs = s3s_fs::FileSystem::new(&shared.s3_root).map_err(|e| StartError::Store(format!("{e:?}")))?;
 
-        let mut builder = S3ServiceBuilder::new(s3::Store::new(fs, Arc::clone(&shared.tags)));
+        let mut builder =
+            S3ServiceBuilder::new(s3::Store::new(fs, Arc::clone(&shared.tags), Arc::clone(&shared.faults)));
         let mut auth = SimpleAuth::new();
         for (ak, sk) in shared.config.credentials.iter().chain([&shared.import_key]) {
             auth.register(ak.clone(), sk.clone().into());

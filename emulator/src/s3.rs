@@ -153,21 +153,36 @@ fn head_request<T>(req: S3Request<T>, bucket: &str, key: &str) -> S3Request<Head
     })
 }
 
+fn internal_error() -> s3s::S3Error {
+    s3_error!(InternalError, "We encountered an internal error. Please try again.")
+}
+
 /// The S3 implementation: s3s-fs with atomic conditional writes, `If-Match` reads and tagging.
 pub struct Store {
     fs: s3s_fs::FileSystem,
     locks: KeyLocks,
     tags: Arc<ObjectTags>,
+    /// For LoseAnswer, which acts after the call (the access check handles the others).
+    faults: Arc<Faults>,
 }
 
 impl Store {
     /// `tags` is shared with the emulator, which reads it for `Emulator::object_tags`.
-    pub fn new(fs: s3s_fs::FileSystem, tags: Arc<ObjectTags>) -> Self {
+    pub fn new(fs: s3s_fs::FileSystem, tags: Arc<ObjectTags>, faults: Arc<Faults>) -> Self {
         Store {
             fs,
             locks: KeyLocks::default(),
             tags,
+            faults,
         }
+    }
+
+    /// The call went through; its answer is lost if a LoseAnswer fault waits for `operation`.
+    fn answer<T>(&self, operation: &str, resp: S3Response<T>) -> S3Result<S3Response<T>> {
+        if self.faults.take_lost(operation) {
+            return Err(internal_error());
+        }
+        Ok(resp)
     }
 }
 
@@ -231,7 +246,7 @@ impl S3 for Store {
         let put = async {
             let resp = self.fs.put_object(req).await?;
             self.tags.set(&bucket, &key, tags);
-            Ok(resp)
+            self.answer("PutObject", resp)
         };
         self.locks.run(&bucket, &key, put).await
     }
@@ -247,7 +262,7 @@ impl S3 for Store {
             }
             let resp = self.fs.delete_object(req).await?;
             self.tags.set(&bucket, &key, Tags::new());
-            Ok(resp)
+            self.answer("DeleteObject", resp)
         };
         self.locks.run(&bucket, &key, delete).await
     }
@@ -439,12 +454,9 @@ impl S3Access for Access {
         if is_import_key != in_import_bucket || (is_import_key && op != "PutObject") {
             return Err(s3_error!(AccessDenied, "Access Denied"));
         }
-        match self.faults.take(op) {
+        match self.faults.take_before(op) {
             Some(Fault::Throttle) => Err(s3_error!(SlowDown, "Please reduce your request rate.")),
-            Some(Fault::Fail | Fault::LoseAnswer) => Err(s3_error!(
-                InternalError,
-                "We encountered an internal error. Please try again."
-            )),
+            Some(_) => Err(internal_error()),
             None => Ok(()),
         }
     }

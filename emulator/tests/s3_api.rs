@@ -393,3 +393,25 @@ async fn if_match_deletes_only_the_named_object() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_lost_put_answer_leaves_the_object_written() {
+    let emulator = start().await;
+    let s3 = s3(&emulator);
+    bucket(&s3, "lost-answers").await;
+    // The write happens, its answer is lost (500); trying again meets the object it wrote.
+    emulator.faults().inject("PutObject", Fault::LoseAnswer, 1);
+    let put = || {
+        s3.put_object()
+            .bucket("lost-answers")
+            .key("once")
+            .if_none_match("*")
+            .body(ByteStream::from_static(b"written"))
+            .send()
+    };
+    let lost = put().await;
+    assert_eq!((status(&lost), code(&lost).as_str()), (500, "InternalError"));
+    assert_eq!(get_bytes(&s3, "lost-answers", "once").await, b"written");
+    let again = put().await;
+    assert_eq!((status(&again), code(&again).as_str()), (412, "PreconditionFailed"));
+}

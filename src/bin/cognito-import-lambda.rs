@@ -15,6 +15,14 @@ async fn main() -> Result<(), Error> {
         .without_time() // CloudWatch stamps each line
         .init();
     let config = Config::from_env()?;
+    // One invocation at a time per sandbox: any spool left in /tmp is from a killed invocation.
+    let stale = cognito_import::spool::clean_stale(std::time::Duration::ZERO);
+    if stale > 0 {
+        tracing::warn!(
+            files = stale,
+            "removed temporary files of an earlier, killed invocation"
+        );
+    }
     let sdk = clients::aws_config().await;
     let app = clients::app(config, &sdk);
     lambda_runtime::run(service_fn(|event| handler::handle(&app, event))).await
