@@ -36,10 +36,12 @@ pub fn clean_stale(age: std::time::Duration) -> usize {
     removed
 }
 
+const WRITE_BUFFER: usize = 1024 * 1024;
+
 /// A spool being written, then read by each upload attempt.
 pub struct Spool {
     file: tempfile::NamedTempFile,
-    writer: Option<tokio::fs::File>,
+    writer: Option<tokio::io::BufWriter<tokio::fs::File>>,
     written: u64,
 }
 
@@ -54,7 +56,11 @@ impl Spool {
         match made {
             Ok((writer, file)) => Some(Spool {
                 file,
-                writer: Some(tokio::fs::File::from_std(writer)),
+                // Large writes: each one is a trip to Tokio's blocking pool.
+                writer: Some(tokio::io::BufWriter::with_capacity(
+                    WRITE_BUFFER,
+                    tokio::fs::File::from_std(writer),
+                )),
                 written: 0,
             }),
             Err(e) => {
