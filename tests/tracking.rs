@@ -23,6 +23,16 @@ fn paced() -> EmulatorConfig {
     }
 }
 
+/// Jobs that take about a second for 30 rows, and Created jobs that expire after 0.3 s: a file
+/// queued behind another one sees its job expire.
+fn expiring() -> EmulatorConfig {
+    EmulatorConfig {
+        row_delay: Duration::from_millis(30),
+        job_expiry: Duration::from_millis(300),
+        ..EmulatorConfig::default()
+    }
+}
+
 /// The ETag (the version tag of unversioned buckets) of an S3 event.
 fn etag_of(event: &Value) -> String {
     event["Records"][0]["s3"]["object"]["eTag"].as_str().unwrap().to_owned()
@@ -261,12 +271,7 @@ async fn a_job_stopped_by_an_operator_is_reported_stopped() {
 
 #[tokio::test]
 async fn a_queued_job_that_expires_is_replaced_and_imported_once() {
-    let config = EmulatorConfig {
-        row_delay: Duration::from_millis(30),
-        job_expiry: Duration::from_millis(300),
-        ..EmulatorConfig::default()
-    };
-    let sb = sandbox_with(config, &[]).await;
+    let sb = sandbox_with(expiring(), &[]).await;
     // The first file keeps the account busy for about a second.
     let busy = drop_file(&sb, "incoming/first.csv", &users_csv(30, 51)).await;
     assert_eq!(outcome(&sb.invoke(busy.clone()).await.unwrap()), "started");
@@ -642,12 +647,7 @@ async fn a_held_queue_lock_keeps_a_second_pass_out_until_released_or_expired() {
 
 #[tokio::test]
 async fn a_queued_job_that_expires_after_its_file_was_deleted_ends_missing() {
-    let config = EmulatorConfig {
-        row_delay: Duration::from_millis(30),
-        job_expiry: Duration::from_millis(300),
-        ..EmulatorConfig::default()
-    };
-    let sb = sandbox_with(config, &[]).await;
+    let sb = sandbox_with(expiring(), &[]).await;
     let busy = drop_file(&sb, "incoming/busy.csv", &users_csv(20, 53)).await;
     assert_eq!(outcome(&sb.invoke(busy.clone()).await.unwrap()), "started");
     let event = drop_file(&sb, "incoming/withdrawn.csv", &users_csv(4, 54)).await;
