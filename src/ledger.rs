@@ -190,6 +190,14 @@ enum Write<'a> {
     Replace(&'a str),
 }
 
+/// What a conditional write did.
+enum Written {
+    /// Our write stands; its ETag.
+    Ours(String),
+    /// Someone else's stands (the record and its ETag), or nothing (deleted meanwhile).
+    Theirs(Option<Box<(Record, String)>>),
+}
+
 /// The state records of one bucket.
 #[derive(Clone)]
 pub struct Ledger {
@@ -233,14 +241,11 @@ impl Ledger {
     /// Creates the record if nobody has; else takes over a stale unfinished one, or reports it taken.
     pub async fn claim(&self, record: &Record) -> Result<Claim, LedgerError> {
         let key = self.record_key(record);
-        match self.put(record, &key, Write::Create).await {
-            Ok(etag) => return Ok(Claim::Won(Box::new(record.clone()), etag)),
-            Err(LedgerError::Conflict { .. }) => {}
-            Err(e) => return Err(e),
-        }
-        let Some((existing, etag)) = self.read(&record.bucket, &key).await? else {
+        let (existing, etag) = match self.write(record, &key, Write::Create).await? {
+            Written::Ours(etag) => return Ok(Claim::Won(Box::new(record.clone()), etag)),
+            Written::Theirs(Some(found)) => *found,
             // Deleted between our write and read: an operator cleared it; try once more.
-            return Box::pin(self.claim(record)).await;
+            Written::Theirs(None) => return Box::pin(self.claim(record)).await,
         };
         let stale =
             !existing.status.is_settled() && now_secs().saturating_sub(existing.updated_at) > self.lease.as_secs();
@@ -267,6 +272,14 @@ impl Ledger {
     /// Writes the record under its condition; returns the new ETag. A failed condition is a
     /// `Conflict`: someone else created or changed the record first.
     async fn put(&self, record: &Record, key: &str, write: Write<'_>) -> Result<String, LedgerError> {
+        match self.write(record, key, write).await? {
+            Written::Ours(etag) => Ok(etag),
+            Written::Theirs(_) => Err(LedgerError::Conflict { key: key.to_owned() }),
+        }
+    }
+
+    /// [`Ledger::put`], but a failed condition hands back the record that stands (read once).
+    async fn write(&self, record: &Record, key: &str, write: Write<'_>) -> Result<Written, LedgerError> {
         // A mark of this write: if the answer is lost and the SDK's retry meets our own write
         // (412), the record read back carries it, and the write is ours after all.
         let mut record = record.clone();
@@ -285,14 +298,18 @@ impl Ledger {
             Write::Replace(etag) => (put.if_match(etag), "update"),
         };
         match put.send().await {
-            Ok(out) => out.e_tag.filter(|e| !e.is_empty()).ok_or_else(|| LedgerError::S3 {
-                action,
-                key: key.to_owned(),
-                source: "S3 answered without an ETag".into(),
-            }),
+            Ok(out) => out
+                .e_tag
+                .filter(|e| !e.is_empty())
+                .map(Written::Ours)
+                .ok_or_else(|| LedgerError::S3 {
+                    action,
+                    key: key.to_owned(),
+                    source: "S3 answered without an ETag".into(),
+                }),
             Err(e) if is_precondition_failed(&e) => match self.read(&record.bucket, key).await? {
-                Some((current, etag)) if current.write_id == record.write_id => Ok(etag),
-                _ => Err(LedgerError::Conflict { key: key.to_owned() }),
+                Some((current, etag)) if current.write_id == record.write_id => Ok(Written::Ours(etag)),
+                found => Ok(Written::Theirs(found.map(Box::new))),
             },
             Err(e) => Err(s3_error(action, key, e)),
         }

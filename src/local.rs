@@ -17,7 +17,6 @@ use crate::config::Config;
 use crate::ledger::{Record, Status};
 use crate::notify::MetricsSink;
 use crate::pipeline::App;
-use crate::pool::JobState;
 use crate::{clients, handler};
 
 pub const BUCKET: &str = "cognito-import-local";
@@ -223,27 +222,6 @@ impl Sandbox {
             .map_err(|e| LocalError::Aws(e.to_string()))?
             .into_bytes();
         String::from_utf8(bytes.to_vec()).map_err(|e| LocalError::Aws(format!("{key} is not UTF-8: {e}")))
-    }
-
-    /// Polls DescribeUserImportJob until the job finishes, calling `progress` on each change.
-    pub async fn follow(&self, job_id: &str, mut progress: impl FnMut(&JobState)) -> Result<JobState, LocalError> {
-        let mut last: Option<JobState> = None;
-        loop {
-            let state = self
-                .app
-                .pool
-                .describe_job(job_id)
-                .await
-                .map_err(|e| LocalError::Aws(e.to_string()))?;
-            if last.as_ref() != Some(&state) {
-                progress(&state);
-            }
-            if state.is_finished() {
-                return Ok(state);
-            }
-            last = Some(state);
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
     }
 }
 

@@ -28,6 +28,18 @@ struct Body {
     expires_at: u64,
 }
 
+/// The lock as it stands (`None` if absent): its body (`None` if unreadable) and ETag.
+async fn read(s3: &Client, bucket: &str, key: &str) -> Result<Option<(Option<Body>, Option<String>)>, String> {
+    let held = match s3.get_object().bucket(bucket).key(key).send().await {
+        Ok(held) => held,
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+        Err(e) => return Err(format!("cannot read it: {}", DisplayErrorContext(e))),
+    };
+    let etag = held.e_tag.clone();
+    let bytes = held.body.collect().await.map_err(|e| format!("cannot read it: {e}"))?;
+    Ok(Some((serde_json::from_slice(&bytes.into_bytes()).ok(), etag)))
+}
+
 /// A held lock; [`Lock::release`] lets it go (or it expires).
 #[derive(Debug)]
 pub struct Lock {
@@ -89,23 +101,13 @@ impl Lock {
             Err(e) if precondition_failed(&e) => {}
             Err(e) => return Err(error(format!("cannot create it: {}", DisplayErrorContext(e)))),
         }
-        let held = match s3.get_object().bucket(bucket).key(key).send().await {
-            Ok(held) => held,
+        let Some((held, etag)) = read(s3, bucket, key).await.map_err(error)? else {
             // Released between our two calls: the next pass takes it.
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
-            Err(e) => return Err(error(format!("cannot read it: {}", DisplayErrorContext(e)))),
+            return Ok(None);
         };
-        let etag = held.e_tag.clone().unwrap_or_default();
-        let bytes = held
-            .body
-            .collect()
-            .await
-            .map_err(|e| error(format!("cannot read it: {e}")))?
-            .into_bytes();
-        let held = serde_json::from_slice::<Body>(&bytes).ok();
         // Our own create landed and its answer was lost (the SDK's retry then met it): ours.
         if held.as_ref().is_some_and(|b| b.owner == owner) {
-            return lock(Some(etag));
+            return lock(etag);
         }
         // An unreadable lock is treated as expired: it can only be a broken write.
         if held.is_some_and(|b| b.expires_at >= now_secs()) {
@@ -115,27 +117,16 @@ impl Lock {
             .put_object()
             .bucket(bucket)
             .key(key)
-            .if_match(etag)
+            .if_match(etag.unwrap_or_default())
             .body(body(&owner))
             .send()
             .await
         {
             Ok(out) => lock(out.e_tag),
             // Taken over by another pass, or by this takeover whose answer was lost: look.
-            Err(e) if precondition_failed(&e) => match s3.get_object().bucket(bucket).key(key).send().await {
-                Ok(now) => {
-                    let etag = now.e_tag.clone();
-                    let bytes = now
-                        .body
-                        .collect()
-                        .await
-                        .map_err(|e| error(format!("cannot read it: {e}")))?;
-                    match serde_json::from_slice::<Body>(&bytes.into_bytes()) {
-                        Ok(b) if b.owner == owner => lock(etag),
-                        _ => Ok(None),
-                    }
-                }
-                Err(_) => Ok(None),
+            Err(e) if precondition_failed(&e) => match read(s3, bucket, key).await {
+                Ok(Some((Some(b), etag))) if b.owner == owner => lock(etag),
+                _ => Ok(None),
             },
             Err(e) => Err(error(format!("cannot take it over: {}", DisplayErrorContext(e)))),
         }
