@@ -138,14 +138,9 @@ step "sam build (cargo-lambda, arm64 release)"
 if command -v rustup >/dev/null; then
     rustup target add aarch64-unknown-linux-gnu
 fi
-# SAM passes no cargo flags to cargo-lambda (BuildProperties takes only Binary), but cargo-lambda
-# reads its build options from CARGO_LAMBDA_* variables: build without the default `local`
-# feature, which exists for the CLI and pulls in the emulator crate. The workspace's release
-# profile keeps line tables (for benchmarks and backtraces), and cargo-lambda then leaves the
-# binary unstripped (70 MB instead of about 14); the function aborts on panic without a backtrace,
-# so its deployed build drops them.
-CARGO_LAMBDA_BUILD='{no_default_features=true}' CARGO_PROFILE_RELEASE_DEBUG=false \
-    CARGO_PROFILE_RELEASE_STRIP=symbols sam build --template "$TEMPLATE"
+# The workspace's release profile strips the binary (Cargo.toml), so `sam build` as an operator
+# runs it builds what is deployed; the function crate has no features to turn off.
+sam build --template "$TEMPLATE"
 
 step "the built bootstrap"
 python3 - ".aws-sam/build/$FUNCTION/bootstrap" <<'EOF'
@@ -191,7 +186,7 @@ sections = {name(i) for i in range(e_shnum)}
 for unwanted in (".debug_info", ".debug_line", ".symtab"):
     if unwanted in sections:
         problems.append(f"not stripped: has a {unwanted} section")
-# The emulator (crate cognito-import-emulator, behind the `local` feature) must not be in it.
+# The emulator (crate cognito-import-emulator) must not be in it.
 for marker in (b"cognito_import_emulator", b"aws-cognito-idp-user-import-"):
     if marker in data:
         problems.append(f"contains {marker.decode()!r}: the emulator was built into the function")

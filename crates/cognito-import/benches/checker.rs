@@ -7,7 +7,8 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use cognito_import::{check, synth};
+use cognito_import::check;
+use cognito_import_testkit::synth;
 
 const CHUNK: usize = 64 * 1024;
 

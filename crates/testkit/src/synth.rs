@@ -1,7 +1,7 @@
 //! Realistic user import CSVs, for tests and benchmarks.
 //!
 //! [`write_users`] writes a header and `rows` users, deterministically from a seed (a small xorshift
-//! generator, no `rand`). Every row is valid under [`crate::check`] for a pool whose header is the
+//! generator, no `rand`). Every row is valid under [`cognito_import::check`] for a pool whose header is the
 //! one given, with MFA off and no required attribute: names from several languages (some non-ASCII,
 //! a few `name` values with an escaped comma), a unique email and username made from the row index,
 //! `email_verified` true, about 30% with an E.164 phone number, some birthdates, a locale, an
@@ -257,7 +257,7 @@ fn user(line: &mut Vec<u8>, header: &[String], row: u64, rng: &mut Rng) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::{Checker, Mfa, PoolRules};
+    use cognito_import::check::{Checker, Mfa, PoolRules};
     use std::collections::HashSet;
 
     fn generate(header: &[String], rows: u64, seed: u64) -> Vec<u8> {

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use aws_sdk_s3::primitives::ByteStream;
 use cognito_import::ledger::Record;
-use cognito_import::local::{BUCKET, Sandbox};
-use cognito_import::synth;
+use cognito_import_testkit::{BUCKET, Sandbox};
+use cognito_import_testkit::synth;
 use cognito_import_emulator::{EmulatorConfig, Job, JobStatus};
 use serde_json::{Value, json};
 

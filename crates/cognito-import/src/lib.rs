@@ -29,8 +29,6 @@ pub mod fetch;
 pub mod handler;
 pub mod joblog;
 pub mod ledger;
-#[cfg(feature = "local")]
-pub mod local;
 pub mod lock;
 pub mod notify;
 pub mod pass;
@@ -39,6 +37,5 @@ pub mod pool;
 pub mod report;
 pub mod source;
 pub mod spool;
-pub mod synth;
 pub mod track;
 pub mod upload;

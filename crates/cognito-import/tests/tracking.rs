@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_s3::primitives::ByteStream;
 use cognito_import::ledger::{Record, Status};
-use cognito_import::local::{BUCKET, Sandbox};
+use cognito_import_testkit::{BUCKET, Sandbox};
 use cognito_import::notify;
 use cognito_import_emulator::import::dialect;
 use cognito_import_emulator::{EmulatorConfig, JobStatus};

@@ -1,9 +1,7 @@
-//! The whole flow on one machine: the local stand-in (emulator) in process, a pool and a drop
-//! bucket on it, and the same handler the Lambda runs, fed the S3 event of a dropped file.
-//!
-//! [`Sandbox`] is also what the end-to-end tests build on.
+//! The function on one machine: the local stand-in (emulator) in process, a pool and a drop
+//! bucket on it, and the same handler the Lambda runs, fed the events S3 and the schedule send.
+//! The end-to-end tests, the benchmarks and `cognito-import local` build on it.
 
-use std::path::Path;
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -13,11 +11,11 @@ use lambda_runtime::{Context, LambdaEvent};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
-use crate::config::Config;
-use crate::ledger::{Record, Status};
-use crate::notify::MetricsSink;
-use crate::pipeline::App;
-use crate::{clients, handler};
+use cognito_import::config::Config;
+use cognito_import::ledger::Record;
+use cognito_import::notify::MetricsSink;
+use cognito_import::pipeline::App;
+use cognito_import::{clients, handler};
 
 pub const BUCKET: &str = "cognito-import-local";
 pub const LOGS_ROLE_ARN: &str = "arn:aws:iam::111111111111:role/CognitoImportLogs";
@@ -223,127 +221,4 @@ impl Sandbox {
             .into_bytes();
         String::from_utf8(bytes.to_vec()).map_err(|e| LocalError::Aws(format!("{key} is not UTF-8: {e}")))
     }
-}
-
-/// `cognito-import local FILE`: returns whether the import succeeded.
-pub async fn run(file: &Path, as_json: bool) -> Result<bool, LocalError> {
-    let file_error = |source| LocalError::File {
-        path: file.display().to_string(),
-        source,
-    };
-    let size = std::fs::metadata(file).map_err(file_error)?.len();
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "users.csv".into());
-    let key = format!("incoming/{name}");
-
-    let sandbox = Sandbox::start(EmulatorConfig::default(), json!({}), &[]).await?;
-    let body = ByteStream::from_path(file)
-        .await
-        .map_err(|e| file_error(std::io::Error::other(e)))?;
-    let etag = sandbox.drop_bytes(&key, body).await?;
-    if !as_json {
-        eprintln!(
-            "dropped {} ({size} bytes) as s3://{BUCKET}/{key} on the local stand-in at {}",
-            file.display(),
-            sandbox.emulator.endpoint()
-        );
-    }
-    let answer = sandbox.invoke(sandbox.s3_event(&key, &etag, size)).await?;
-    let result = &answer["results"][0];
-    match result["outcome"].as_str() {
-        Some("started" | "queued") => {}
-        Some("rejected") => return report_rejection(&sandbox, result, as_json).await,
-        _ => {
-            println!(
-                "{}",
-                if as_json {
-                    result.to_string()
-                } else {
-                    format!("not imported: {result}")
-                }
-            );
-            return Ok(false);
-        }
-    }
-
-    // The scheduled pass follows the job to its end and writes the reports.
-    let bar = indicatif::ProgressBar::new_spinner();
-    if as_json {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    bar.enable_steady_tick(Duration::from_millis(100));
-    let record = sandbox
-        .settle(&key, &etag, |r| {
-            if let Some(s) = &r.job_state {
-                bar.set_message(format!(
-                    "{}: {} — {} imported, {} skipped, {} failed",
-                    s.job_id, s.status, s.imported_users, s.skipped_users, s.failed_users
-                ));
-            }
-        })
-        .await?;
-    bar.finish_and_clear();
-    let report_key = record.report_key.clone().unwrap_or_default();
-    let summary: Value = serde_json::from_str(&sandbox.read_text(&report_key).await?)
-        .map_err(|e| LocalError::Aws(format!("the report {report_key} is not JSON: {e}")))?;
-    if as_json {
-        let out = json!({
-            "jobId": summary["jobId"],
-            "status": summary["status"],
-            "importedUsers": summary["importedUsers"],
-            "skippedUsers": summary["skippedUsers"],
-            "failedUsers": summary["failedUsers"],
-            "completionMessage": summary["completionMessage"],
-            "reportKey": report_key,
-            "linesReportKey": summary["linesReportKey"],
-            "problemLines": summary["problemLines"],
-        });
-        println!("{out}");
-    } else {
-        let text = |v: &Value| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
-        println!("job:      {}", text(&summary["jobId"]));
-        println!("status:   {}", text(&summary["status"]));
-        println!("imported: {}", summary["importedUsers"]);
-        println!("skipped:  {}", summary["skippedUsers"]);
-        println!("failed:   {}", summary["failedUsers"]);
-        if let Some(m) = summary["completionMessage"].as_str() {
-            println!("message:  {m}");
-        }
-        println!("report:   s3://{BUCKET}/{report_key}");
-        println!("lines:    s3://{BUCKET}/{}", text(&summary["linesReportKey"]));
-        for line in summary["problemLines"].as_array().into_iter().flatten() {
-            println!(
-                "  line {}: {} {} — {}",
-                line["line"],
-                text(&line["outcome"]),
-                text(&line["username"]),
-                text(&line["reason"])
-            );
-        }
-    }
-    Ok(record.status == Status::Succeeded)
-}
-
-async fn report_rejection(sandbox: &Sandbox, result: &Value, as_json: bool) -> Result<bool, LocalError> {
-    let report_key = result["reportKey"].as_str().unwrap_or_default();
-    let report: Value = serde_json::from_str(&sandbox.read_text(report_key).await?)
-        .map_err(|e| LocalError::Aws(format!("the report {report_key} is not JSON: {e}")))?;
-    if as_json {
-        println!(
-            "{}",
-            json!({ "status": "Rejected", "reportKey": report_key, "problemCount": report["problemCount"], "problems": report["summary"] })
-        );
-    } else {
-        println!(
-            "rejected: {} problem(s); no import job was created",
-            report["problemCount"]
-        );
-        println!("report:   s3://{BUCKET}/{report_key}");
-        for line in report["summary"].as_array().into_iter().flatten() {
-            println!("  {}", line.as_str().unwrap_or_default());
-        }
-    }
-    Ok(false)
 }

@@ -13,8 +13,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::primitives::ByteStream;
-use cognito_import::local::{BUCKET, Sandbox};
-use cognito_import::{synth, upload};
+use cognito_import_testkit::{BUCKET, Sandbox};
+use cognito_import::upload;
+use cognito_import_testkit::synth;
 use cognito_import_emulator::{EmulatorConfig, JobStatus};
 use serde_json::json;
 
@@ -88,7 +89,7 @@ async fn measure(sb: &Sandbox, dir: &Path, rows: u64) {
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_REGION", &sb.emulator.config().region)
         .env("USER_POOL_ID", &sb.pool_id)
-        .env("CLOUDWATCH_LOGS_ROLE_ARN", cognito_import::local::LOGS_ROLE_ARN)
+        .env("CLOUDWATCH_LOGS_ROLE_ARN", cognito_import_testkit::LOGS_ROLE_ARN)
         .env("DROP_BUCKET", BUCKET)
         .env("S3_FORCE_PATH_STYLE", "true")
         .env(

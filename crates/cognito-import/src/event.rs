@@ -278,7 +278,7 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> Value {
-        let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
     }
 
@@ -420,7 +420,7 @@ mod tests {
             parse(serde_json::json!({ "pass": true })).unwrap(),
             Trigger::Pass
         ));
-        let sample = include_str!("../events/schedule.json");
+        let sample = include_str!("../../../events/schedule.json");
         let sample: Value = serde_json::from_str(sample).unwrap();
         assert_eq!(sample["detail-type"], "Scheduled Event");
     }

@@ -1,4 +1,6 @@
-//! The operator's command line.
+//! The operator's command line, `cognito-import`: `local`, `handle`, `generate`.
+
+mod local;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,8 +17,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Runs the whole drop → import flow on the embedded local stand-in and reports the outcome.
-    #[cfg(feature = "local")]
-    Local {
+        Local {
         /// The CSV file to import.
         file: PathBuf,
         /// Print the summary as one JSON object.
@@ -61,12 +62,11 @@ async fn handle_once(path: &std::path::Path) -> Result<serde_json::Value, Box<dy
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        #[cfg(feature = "local")]
-        Command::Local { file, json } => {
+                Command::Local { file, json } => {
             // The function's steps; the stand-in's own chatter stays at warn.
             init_logs("warn,cognito_import=info,cognito_import_emulator=warn");
             let runtime = tokio::runtime::Runtime::new().expect("a Tokio runtime");
-            match runtime.block_on(cognito_import::local::run(&file, json)) {
+            match runtime.block_on(local::run(&file, json)) {
                 Ok(true) => ExitCode::SUCCESS,
                 Ok(false) => ExitCode::FAILURE,
                 Err(e) => {
@@ -90,11 +90,11 @@ fn main() -> ExitCode {
             }
         }
         Command::Generate { out, rows, seed } => {
-            let header = cognito_import::synth::standard_header();
+            let header = cognito_import_testkit::synth::standard_header();
             let written = std::fs::File::create(&out)
                 .map(std::io::BufWriter::new)
                 .and_then(|mut w| {
-                    let n = cognito_import::synth::write_users(&mut w, &header, rows, seed)?;
+                    let n = cognito_import_testkit::synth::write_users(&mut w, &header, rows, seed)?;
                     std::io::Write::flush(&mut w)?;
                     Ok(n)
                 });

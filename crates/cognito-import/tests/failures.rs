@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use cognito_import::ledger::Status;
-use cognito_import::local::{BUCKET, Sandbox};
+use cognito_import_testkit::{BUCKET, Sandbox};
 use cognito_import_emulator::{EmulatorConfig, Fault, JobStatus};
 use common::*;
 use serde_json::{Value, json};
@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 #[tokio::test]
 async fn an_invalid_file_gets_no_job_and_a_precise_report() {
     let sb = sandbox().await;
-    let header = cognito_import::synth::standard_header();
+    let header = cognito_import_testkit::synth::standard_header();
     let mut csv = String::from_utf8(users_csv(3, 1)).unwrap();
     let columns = header.len();
     let mut bad = vec![""; columns];

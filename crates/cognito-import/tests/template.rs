@@ -38,7 +38,7 @@ use std::path::Path;
 use cognito_import::config::{Config, VARIABLES};
 use serde_yaml::{Mapping, Value};
 
-const TEMPLATE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/template.yaml");
+const TEMPLATE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml");
 /// The bucket's logical id.
 const BUCKET: &str = "DropBucket";
 const POOL_ACTIONS: [&str; 5] = [
