@@ -13,10 +13,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::primitives::ByteStream;
-use cognito_import_testkit::{BUCKET, Sandbox};
-use cognito_import::upload;
-use cognito_import_testkit::synth;
+use cognito_import::adapters::upload;
 use cognito_import_emulator::{EmulatorConfig, JobStatus};
+use cognito_import_testkit::synth;
+use cognito_import_testkit::{BUCKET, Sandbox};
 use serde_json::json;
 
 const MB: f64 = 1_000_000.0;

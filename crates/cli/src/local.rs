@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use aws_sdk_s3::primitives::ByteStream;
-use cognito_import::ledger::Status;
+use cognito_import::domain::record::Status;
 use cognito_import_emulator::EmulatorConfig;
 use cognito_import_testkit::{BUCKET, LocalError, Sandbox};
 use serde_json::{Value, json};
@@ -109,7 +109,7 @@ pub async fn run(file: &Path, as_json: bool) -> Result<bool, LocalError> {
             );
         }
     }
-    Ok(record.status == Status::Succeeded)
+    Ok(record.status() == Status::Succeeded)
 }
 
 async fn report_rejection(sandbox: &Sandbox, result: &Value, as_json: bool) -> Result<bool, LocalError> {

@@ -17,7 +17,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Runs the whole drop → import flow on the embedded local stand-in and reports the outcome.
-        Local {
+    Local {
         /// The CSV file to import.
         file: PathBuf,
         /// Print the summary as one JSON object.
@@ -52,17 +52,17 @@ fn init_logs(default: &str) {
 async fn handle_once(path: &std::path::Path) -> Result<serde_json::Value, Box<dyn std::error::Error + Send + Sync>> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let event = serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
-    let config = cognito_import::config::Config::from_env()?;
-    let sdk = cognito_import::clients::aws_config().await;
-    let app = cognito_import::clients::app(config, &sdk);
+    let config = cognito_import::domain::config::Config::from_env()?;
+    let sdk = cognito_import::app::aws_config().await;
+    let app = cognito_import::app::App::new(config, &sdk);
     let event = lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default());
-    cognito_import::handler::handle(&app, event).await
+    Ok(cognito_import::handler::handle(&app, event).await?)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-                Command::Local { file, json } => {
+        Command::Local { file, json } => {
             // The function's steps; the stand-in's own chatter stays at warn.
             init_logs("warn,cognito_import=info,cognito_import_emulator=warn");
             let runtime = tokio::runtime::Runtime::new().expect("a Tokio runtime");

@@ -1,18 +1,56 @@
-//! The Lambda entry point: decode the trigger, run the pipeline for each object, answer.
+//! The Lambda entry point: decode the trigger, run the flows, answer.
 //!
-//! - S3 notification, EventBridge, direct invocation: the answer lists each object's outcome; the
-//!   invocation fails (so that Lambda retries it) only if an object failed in a retryable way.
+//! - S3 notification, EventBridge, direct invocation: each object is imported, then the queue is
+//!   run so that a free account starts its job at once; the answer lists each object's outcome.
+//!   The invocation fails (so that Lambda retries it) only if an object failed in a retryable way.
 //! - the schedule: one pass over the queue and the started jobs; the answer says what it did;
 //! - SQS: each message is handled on its own; messages that failed (or could not be read) are
 //!   returned in `batchItemFailures` so that only they are redelivered.
 
-use lambda_runtime::{Error, LambdaEvent};
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde::Serialize;
 use serde_json::{Value, json};
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
-use crate::event::{self, ObjectRef, Trigger};
-use crate::pass;
-use crate::pipeline::{self, App, Outcome};
+use crate::app::App;
+use crate::domain::event::{self, EventError, ObjectRef, Trigger};
+use crate::domain::outcome::Outcome;
+use crate::flow::pass::{self, PassError};
+use crate::flow::{import, queue};
+
+/// Why an invocation failed. Each variant is the `errorType` Lambda reports, a name an operator
+/// can alarm on.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The event is not one this function reads.
+    #[error("unreadable event: {0}")]
+    UnreadableEvent(#[from] EventError),
+    /// Some objects failed in a way a retry may fix; the answer lists each object's outcome.
+    #[error("some objects failed and will be retried: {0}")]
+    ObjectFailed(Value),
+    /// The scheduled pass could not run (the queue lock or the ledger failed).
+    #[error("the scheduled pass failed: {0}")]
+    PassFailed(#[from] PassError),
+}
+
+impl HandlerError {
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            HandlerError::UnreadableEvent(_) => "UnreadableEvent",
+            HandlerError::ObjectFailed(_) => "ObjectFailed",
+            HandlerError::PassFailed(_) => "PassFailed",
+        }
+    }
+}
+
+impl From<HandlerError> for Diagnostic {
+    fn from(e: HandlerError) -> Diagnostic {
+        Diagnostic {
+            error_type: e.error_type().into(),
+            error_message: e.to_string(),
+        }
+    }
+}
 
 #[derive(Serialize)]
 struct ObjectResult<'a> {
@@ -24,13 +62,29 @@ struct ObjectResult<'a> {
     outcome: &'a Outcome,
 }
 
-use serde::Serialize;
-
-async fn process_all(app: &App, objects: &[ObjectRef]) -> Vec<Outcome> {
+/// Imports each object, then runs the queue once if any was queued.
+async fn drop_all(app: &App, objects: &[ObjectRef]) -> Vec<Outcome> {
     let mut outcomes = Vec::with_capacity(objects.len());
     // One at a time: Cognito runs one import job per account anyway, and each object streams.
     for object in objects {
-        outcomes.push(pipeline::process(app, object).await);
+        outcomes.push(import::process(app, object).await);
+    }
+    if !outcomes.iter().any(|o| matches!(o, Outcome::Queued { .. })) {
+        return outcomes;
+    }
+    // Oldest first, one active job per account: a free account starts the oldest queued job.
+    match queue::start_next(app).await {
+        Ok(Some(started)) => {
+            for outcome in &mut outcomes {
+                if matches!(outcome, Outcome::Queued { job_id } if *job_id == started) {
+                    *outcome = Outcome::Started {
+                        job_id: started.clone(),
+                    };
+                }
+            }
+        }
+        Ok(None) => info!("queued behind other imports; the scheduled pass starts them"),
+        Err(e) => warn!(error = %e, "could not start at once; the scheduled pass starts the queue"),
     }
     outcomes
 }
@@ -53,14 +107,8 @@ fn results(objects: &[ObjectRef], outcomes: &[Outcome]) -> Value {
 }
 
 /// Handles one invocation of any supported trigger.
-pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Value, Error> {
-    let trigger = match event::parse(event.payload) {
-        Ok(t) => t,
-        Err(e) => {
-            error!(error = %e, "unreadable event");
-            return Err(e.into());
-        }
-    };
+pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Value, HandlerError> {
+    let trigger = event::parse(event.payload).inspect_err(|e| error!(error = %e, "unreadable event"))?;
     match trigger {
         Trigger::Pass => match pass::run(app).await {
             Ok(report) => Ok(json!({ "pass": report })),
@@ -75,11 +123,11 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Value, Error
         }
         Trigger::Objects { source, objects } => {
             info!(?source, objects = objects.len(), "invocation");
-            let outcomes = process_all(app, &objects).await;
+            let outcomes = drop_all(app, &objects).await;
             let answer = results(&objects, &outcomes);
             if outcomes.iter().any(Outcome::wants_retry) {
                 // Failing the invocation makes Lambda retry; the ledger lets the retry resume.
-                return Err(format!("some objects failed and will be retried: {answer}").into());
+                return Err(HandlerError::ObjectFailed(answer));
             }
             Ok(answer)
         }
@@ -89,7 +137,7 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Value, Error
             for item in items {
                 match item.objects {
                     Ok(objects) => {
-                        let outcomes = process_all(app, &objects).await;
+                        let outcomes = drop_all(app, &objects).await;
                         if outcomes.iter().any(Outcome::wants_retry) {
                             failures.push(item.message_id);
                         }

@@ -1,41 +1,22 @@
 //! Drop a CSV in S3, get a finished Amazon Cognito user import job.
 //!
-//! The pipeline, module by module:
+//! The layers, each calling only the ones below it:
 //!
-//! - [`event`] — which objects a trigger names (S3, EventBridge, SQS, direct invocation);
-//! - [`ledger`] — the per-object state record that makes each version import exactly once;
-//! - [`fetch`] — the pinned version read as parallel ranged GETs, in order;
-//! - [`check`] — Cognito's CSV rules, checked in one streaming pass before any job is spent;
-//! - [`pool`] — the user pool's rules and its import jobs;
-//! - [`spool`] — a local copy of the checked bytes, so S3 is read once;
-//! - [`upload`] — the object streamed to the job's pre-signed URL;
-//! - [`pipeline`] — one object through all of the above, in order, to a started or queued job;
-//! - [`pass`] — the scheduled pass: queued jobs started one at a time, under the [`lock`];
-//!   started jobs followed to their end;
-//! - [`track`] — a finished job closed: its log ([`joblog`]) joined to the rows in [`report`]s,
-//!   [`notify`] (SNS, EMF metrics), the [`source`] object kept, tagged or deleted;
-//! - [`handler`] — the Lambda entry point over every trigger.
-//!
-//! [`config`] reads the environment; [`assumptions`] names what AWS does not document; [`clients`]
-//! builds the AWS clients; [`synth`] makes realistic test files; `local` runs it all on the
-//! embedded stand-in (feature `local`).
+//! - [`handler`] — the Lambda entry point: a trigger (S3, EventBridge, SQS, schedule, direct) to
+//!   the flows, and the answer;
+//! - [`flow`] — the use cases: [`flow::import`] one object to a queued job, [`flow::queue`] the
+//!   oldest job started, [`flow::track`] a finished job closed, [`flow::pass`] the scheduled pass;
+//! - [`app`] — configuration and clients, built once;
+//! - [`adapters`] — I/O: S3 compare-and-swap ([`adapters::s3cas`]) under the ledger and the queue
+//!   lock, the dropped object, the pool, the job log, the upload, the spool, reports, notify;
+//! - [`domain`] and [`check`] — pure: the record's lifecycle, job statuses, events, config,
+//!   reports, metrics, and Cognito's CSV rules, checked in one streaming pass;
+//! - [`logging`] — logs as Lambda's logging controls ask.
 
-pub mod assumptions;
+pub mod adapters;
+pub mod app;
 pub mod check;
-pub mod clients;
-pub mod config;
-pub mod event;
-pub mod fetch;
+pub mod domain;
+pub mod flow;
 pub mod handler;
-pub mod joblog;
-pub mod ledger;
-pub mod lock;
-pub mod notify;
-pub mod pass;
-pub mod pipeline;
-pub mod pool;
-pub mod report;
-pub mod source;
-pub mod spool;
-pub mod track;
-pub mod upload;
+pub mod logging;

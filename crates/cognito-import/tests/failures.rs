@@ -5,9 +5,9 @@ mod common;
 
 use std::time::Duration;
 
-use cognito_import::ledger::Status;
-use cognito_import_testkit::{BUCKET, Sandbox};
+use cognito_import::domain::record::Status;
 use cognito_import_emulator::{EmulatorConfig, Fault, JobStatus};
+use cognito_import_testkit::{BUCKET, Sandbox};
 use common::*;
 use serde_json::{Value, json};
 
@@ -34,7 +34,7 @@ async fn an_invalid_file_gets_no_job_and_a_precise_report() {
     );
 
     let record = only_record(&sb).await;
-    assert_eq!(record.status, Status::Rejected);
+    assert_eq!(record.status(), Status::Rejected);
     let report_key = record.report_key.clone().unwrap();
     assert_eq!(answer["results"][0]["reportKey"], report_key.as_str());
     let report = read_object(&sb, &report_key).await;
@@ -61,7 +61,7 @@ async fn an_object_overwritten_after_its_event_is_never_imported_silently() {
     let answer = sb.invoke(event).await.unwrap();
     assert_eq!(outcome(&answer), "missing", "{answer}");
     assert!(sb.emulator.jobs().is_empty());
-    assert_eq!(only_record(&sb).await.status, Status::Missing);
+    assert_eq!(only_record(&sb).await.status(), Status::Missing);
 }
 
 #[tokio::test]
@@ -71,7 +71,7 @@ async fn a_missing_object_is_reported_not_imported() {
     let answer = sb.invoke(event).await.unwrap();
     assert_eq!(outcome(&answer), "missing", "{answer}");
     let record = only_record(&sb).await;
-    assert_eq!(record.status, Status::Missing);
+    assert_eq!(record.status(), Status::Missing);
     assert_eq!(record.key, "incoming/never-there.csv");
 }
 
@@ -128,7 +128,7 @@ async fn urls_that_always_expire_end_in_a_clear_failure_without_a_start() {
     assert!(err.contains("the pre-signed URLs of two jobs expired"), "{err}");
     assert!(!err.contains("X-Amz-Signature"), "the URL leaked: {err}");
     assert!(sb.emulator.jobs().iter().all(|j| j.status == JobStatus::Created));
-    assert_eq!(only_record(&sb).await.status, Status::Failed);
+    assert_eq!(only_record(&sb).await.status(), Status::Failed);
 }
 
 #[tokio::test]
@@ -157,7 +157,7 @@ async fn another_active_job_leaves_the_new_one_queued() {
         .into_iter()
         .find(|r| r.key == "incoming/second.csv")
         .unwrap();
-    assert_eq!(record.status, Status::Queued);
+    assert_eq!(record.status(), Status::Queued);
     assert_eq!(record.job_id.as_deref(), Some(queued_job));
     assert_eq!(
         sb.emulator.job(queued_job).unwrap().status,
@@ -176,7 +176,7 @@ async fn a_pool_that_cannot_import_fails_clearly_before_any_job() {
     assert!(err.contains("auto-verifies neither email nor phone_number"), "{err}");
     assert!(sb.emulator.jobs().is_empty());
     let record = only_record(&sb).await;
-    assert_eq!(record.status, Status::Failed);
+    assert_eq!(record.status(), Status::Failed);
     // A failed object is retried by the next delivery (once the pool is fixed).
     assert!(record.message.unwrap().contains("auto-verifies neither"));
 }
@@ -222,14 +222,14 @@ async fn a_lost_start_answer_never_leads_to_a_second_job() {
     assert_eq!(outcome(&answer), "queued", "{answer}");
     let jobs = sb.emulator.jobs();
     assert_eq!(jobs.len(), 1);
-    assert_eq!(only_record(&sb).await.status, Status::Queued);
+    assert_eq!(only_record(&sb).await.status(), Status::Queued);
 
     // The pass asks the job first: it had started, so it is the import.
     let pass = sb.pass().await.unwrap();
     assert_eq!(pass["pass"]["started"]["jobId"], jobs[0].id.as_str(), "{pass}");
     let record = only_record(&sb).await;
     assert_eq!(
-        (record.status, record.job_id.as_deref()),
+        (record.status(), record.job_id.as_deref()),
         (Status::Started, Some(jobs[0].id.as_str()))
     );
     // A redelivery of the event is a duplicate.
@@ -257,7 +257,7 @@ async fn a_late_duplicate_of_an_imported_then_deleted_object_reports_the_import(
     let late = sb.invoke(event).await.unwrap();
     assert_eq!(outcome(&late), "duplicate", "{late}");
     assert_eq!(late["results"][0]["jobId"], first["results"][0]["jobId"]);
-    assert_eq!(only_record(&sb).await.status, Status::Started);
+    assert_eq!(only_record(&sb).await.status(), Status::Started);
 }
 
 #[tokio::test]

@@ -5,9 +5,9 @@ mod common;
 
 use std::sync::Arc;
 
-use cognito_import::ledger::Status;
-use cognito_import_testkit::BUCKET;
+use cognito_import::domain::record::Status;
 use cognito_import_emulator::JobStatus;
+use cognito_import_testkit::BUCKET;
 use common::*;
 use serde_json::{Value, json};
 
@@ -33,7 +33,7 @@ async fn s3_notification_imports_the_file_and_the_job_succeeds() {
     );
 
     let record = only_record(&sb).await;
-    assert_eq!(record.status, Status::Started);
+    assert_eq!(record.status(), Status::Started);
     assert_eq!(record.job_id.as_deref(), Some(job_id.as_str()));
     assert_eq!(record.size, csv.len() as u64);
 }
@@ -82,7 +82,7 @@ async fn sqs_batch_imports_good_messages_and_reports_only_the_bad_one() {
     let answer = sb.invoke(batch).await.unwrap();
     assert_eq!(answer, json!({ "batchItemFailures": [{ "itemIdentifier": "m2" }] }));
     // a.csv started; b.csv waited for it (one active job per account).
-    let statuses: Vec<Status> = records(&sb).await.iter().map(|r| r.status).collect();
+    let statuses: Vec<Status> = records(&sb).await.iter().map(|r| r.status()).collect();
     assert_eq!(statuses.len(), 2);
     assert!(statuses.contains(&Status::Started), "{statuses:?}");
     assert_eq!(sb.emulator.jobs().len(), 2);

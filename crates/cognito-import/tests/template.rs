@@ -20,7 +20,7 @@
 //!   built from parameters (no circular dependency with the function);
 //! - the function: Rust on provided.al2023 / arm64, built by cargo-lambda from the Lambda binary,
 //!   128 MB and 300 s, an on-failure destination, a log group with retention, and an environment of
-//!   exactly `cognito_import::config::VARIABLES`, whose values (the parameters' defaults and limits)
+//!   exactly `cognito_import::domain::config::VARIABLES`, whose values (the parameters' defaults and limits)
 //!   the function's own configuration accepts, `DROP_BUCKET` built like the bucket's name;
 //! - the triggers: the S3 notification, the EventBridge rule, the SQS queue with its redrive policy
 //!   and ReportBatchItemFailures;
@@ -35,7 +35,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use cognito_import::config::{Config, VARIABLES};
+use cognito_import::domain::config::{Config, VARIABLES};
 use serde_yaml::{Mapping, Value};
 
 const TEMPLATE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml");

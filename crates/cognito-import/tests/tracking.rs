@@ -7,11 +7,11 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_s3::primitives::ByteStream;
-use cognito_import::ledger::{Record, Status};
-use cognito_import_testkit::{BUCKET, Sandbox};
-use cognito_import::notify;
+use cognito_import::domain::metrics;
+use cognito_import::domain::record::{Record, Status};
 use cognito_import_emulator::import::dialect;
 use cognito_import_emulator::{EmulatorConfig, JobStatus};
+use cognito_import_testkit::{BUCKET, Sandbox};
 use common::*;
 use serde_json::Value;
 
@@ -127,7 +127,7 @@ async fn three_files_dropped_at_once_import_one_after_another_each_with_its_repo
 
     for ((key, bytes), event) in files.iter().zip(&events) {
         let record = settle(&sb, key, event).await;
-        assert_eq!(record.status, Status::Succeeded, "{record:?}");
+        assert_eq!(record.status(), Status::Succeeded, "{record:?}");
         let summary = summary_of(&sb, &record).await;
         assert_eq!(summary["status"], "Succeeded");
         assert_eq!(summary["jobId"], record.job_id.as_deref().unwrap());
@@ -160,7 +160,7 @@ async fn three_files_dropped_at_once_import_one_after_another_each_with_its_repo
         .metrics
         .lines()
         .iter()
-        .filter_map(|l| notify::parse_metrics(l))
+        .filter_map(|l| metrics::parse_metrics(l))
         .collect();
     let mut imported: Vec<i64> = metrics.iter().map(|m| m["ImportedUsers"].as_i64().unwrap()).collect();
     imported.sort();
@@ -191,7 +191,7 @@ async fn queued_files_start_oldest_first() {
     let mut order = Vec::new();
     for (key, event) in &events {
         let record = settle(&sb, key, event).await;
-        assert_eq!(record.status, Status::Succeeded);
+        assert_eq!(record.status(), Status::Succeeded);
         let job = sb.emulator.job(record.job_id.as_deref().unwrap()).unwrap();
         order.push((job.started.unwrap(), key.clone()));
     }
@@ -214,7 +214,7 @@ async fn a_job_that_ends_failed_reports_which_lines_failed_and_why() {
     let event = drop_file(&sb, "incoming/known users.csv", &bytes).await;
     assert_eq!(outcome(&sb.invoke(event.clone()).await.unwrap()), "started");
     let record = settle(&sb, "incoming/known users.csv", &event).await;
-    assert_eq!(record.status, Status::ImportFailed);
+    assert_eq!(record.status(), Status::ImportFailed);
     assert_eq!(
         record.message.as_deref(),
         Some("Too many users have failed or been skipped during the import.")
@@ -257,7 +257,7 @@ async fn a_job_stopped_by_an_operator_is_reported_stopped() {
         .await
         .unwrap();
     let record = settle(&sb, "incoming/long.csv", &event).await;
-    assert_eq!(record.status, Status::Stopped);
+    assert_eq!(record.status(), Status::Stopped);
     let summary = summary_of(&sb, &record).await;
     assert_eq!(summary["status"], "Stopped");
     assert_eq!(
@@ -283,7 +283,7 @@ async fn a_queued_job_that_expires_is_replaced_and_imported_once() {
 
     settle(&sb, "incoming/first.csv", &busy).await;
     let record = settle(&sb, "incoming/second.csv", &second).await;
-    assert_eq!(record.status, Status::Succeeded);
+    assert_eq!(record.status(), Status::Succeeded);
     assert_eq!(record.abandoned_jobs, std::slice::from_ref(&expired_job));
     assert_ne!(record.job_id.as_deref(), Some(expired_job.as_str()));
     let old = sb.emulator.job(&expired_job).unwrap();
@@ -329,7 +329,7 @@ async fn an_upload_that_missed_its_url_window_gets_a_fresh_job_from_the_pass() {
     let err = sb.invoke(event.clone()).await.unwrap_err().to_string();
     assert!(err.contains("expired"), "{err}");
     let failed = only_record(&sb).await;
-    assert_eq!((failed.status, failed.abandoned_jobs.len()), (Status::Failed, 2));
+    assert_eq!((failed.status(), failed.abandoned_jobs.len()), (Status::Failed, 2));
 
     // The pass retries after its backoff, with a fresh job.
     sb.emulator.faults().set_url_lifetime(None);
@@ -342,7 +342,7 @@ async fn an_upload_that_missed_its_url_window_gets_a_fresh_job_from_the_pass() {
     let answer = sb.pass().await.unwrap();
     assert_eq!(answer["pass"]["resumed"][0]["key"], "incoming/late.csv", "{answer}");
     let record = settle(&sb, "incoming/late.csv", &event).await;
-    assert_eq!(record.status, Status::Succeeded);
+    assert_eq!(record.status(), Status::Succeeded);
     assert_eq!(record.abandoned_jobs, failed.abandoned_jobs);
     assert_eq!(record.attempts, 2);
     let jobs = sb.emulator.jobs();
@@ -362,13 +362,17 @@ async fn a_stale_upload_left_by_a_dead_invocation_is_resumed() {
     // As if the invocation had died during its upload: the record says Uploading, long ago.
     let answer = sb.invoke(event.clone()).await.unwrap();
     assert_eq!(outcome(&answer), "started");
-    let mut record = only_record(&sb).await;
-    record.status = Status::Uploading;
+    let record = with_status(&only_record(&sb).await, Status::Uploading);
     age(&sb, &record, 3600).await;
     let answer = sb.pass().await.unwrap();
     assert_eq!(answer["pass"]["resumed"][0]["key"], "incoming/orphan.csv", "{answer}");
     let record = settle(&sb, "incoming/orphan.csv", &event).await;
-    assert_eq!(record.status, Status::Succeeded, "{record:?} {:?}", sb.emulator.jobs());
+    assert_eq!(
+        record.status(),
+        Status::Succeeded,
+        "{record:?} {:?}",
+        sb.emulator.jobs()
+    );
     assert_eq!(record.attempts, 2);
     // The earlier attempt's job had started: it is the import, no second job.
     assert_eq!(sb.emulator.jobs().len(), 1);
@@ -404,7 +408,7 @@ async fn concurrent_and_duplicate_passes_never_start_two_jobs() {
         let mut done = true;
         for (key, event) in &pending {
             let record = sb.record(key, &etag_of(event)).await.unwrap().unwrap();
-            done &= record.status.is_final();
+            done &= record.status().is_final();
         }
         if done {
             break;
@@ -436,7 +440,7 @@ async fn each_finished_import_is_published_without_user_data_and_its_source_tagg
     let event = drop_file(&sb, "incoming/tagged.csv", &bytes).await;
     sb.invoke(event.clone()).await.unwrap();
     let record = settle(&sb, "incoming/tagged.csv", &event).await;
-    assert_eq!(record.status, Status::Succeeded);
+    assert_eq!(record.status(), Status::Succeeded);
 
     let published = sb.emulator.published(TOPIC);
     assert_eq!(published.len(), 1);
@@ -475,7 +479,7 @@ async fn the_delete_policy_removes_a_succeeded_source_and_tags_a_rejected_one() 
     let event = drop_file(&sb, "incoming/done.csv", &users_csv(3, 95)).await;
     sb.invoke(event.clone()).await.unwrap();
     let record = settle(&sb, "incoming/done.csv", &event).await;
-    assert_eq!(record.status, Status::Succeeded);
+    assert_eq!(record.status(), Status::Succeeded);
     assert_eq!(
         sb.emulator.object_tags(BUCKET, "incoming/done.csv"),
         None,
@@ -515,7 +519,7 @@ async fn a_failed_object_whose_file_is_then_deleted_ends_missing() {
     let event = drop_file(&sb, "incoming/gone.csv", &users_csv(3, 97)).await;
     sb.invoke(event.clone()).await.unwrap_err();
     let failed = only_record(&sb).await;
-    assert_eq!(failed.status, Status::Failed);
+    assert_eq!(failed.status(), Status::Failed);
     sb.app
         .s3
         .delete_object()
@@ -528,8 +532,8 @@ async fn a_failed_object_whose_file_is_then_deleted_ends_missing() {
     let answer = sb.pass().await.unwrap();
     assert_eq!(answer["pass"]["resumed"][0]["what"], "missing", "{answer}");
     let record = only_record(&sb).await;
-    assert_eq!(record.status, Status::Missing);
-    assert!(record.status.is_final());
+    assert_eq!(record.status(), Status::Missing);
+    assert!(record.status().is_final());
     assert_eq!(sb.emulator.users(&sb.pool_id).len(), 0);
 }
 
@@ -540,17 +544,17 @@ async fn an_object_that_fails_every_take_is_given_up_and_reported() {
     sb.emulator.faults().set_url_lifetime(Some(Duration::ZERO));
     let event = drop_file(&sb, "incoming/doomed.csv", &users_csv(2, 98)).await;
     sb.invoke(event.clone()).await.unwrap_err();
-    for take in 2..=cognito_import::pass::MAX_ATTEMPTS {
+    for take in 2..=cognito_import::flow::import::MAX_ATTEMPTS {
         let record = only_record(&sb).await;
-        assert_eq!((record.status, record.attempts), (Status::Failed, take - 1));
+        assert_eq!((record.status(), record.attempts), (Status::Failed, take - 1));
         age(&sb, &record, 3600).await;
         let answer = sb.pass().await.unwrap();
         assert_eq!(answer["pass"]["resumed"][0]["key"], "incoming/doomed.csv", "{answer}");
     }
     let record = only_record(&sb).await;
     assert_eq!(
-        (record.status, record.attempts),
-        (Status::GaveUp, cognito_import::pass::MAX_ATTEMPTS)
+        (record.status(), record.attempts),
+        (Status::GaveUp, cognito_import::flow::import::MAX_ATTEMPTS)
     );
     assert!(
         record
@@ -575,7 +579,7 @@ async fn an_object_that_fails_every_take_is_given_up_and_reported() {
 
 #[tokio::test]
 async fn a_held_queue_lock_keeps_a_second_pass_out_until_released_or_expired() {
-    use cognito_import::lock::Lock;
+    use cognito_import::adapters::lock::Lock;
     let sb = sandbox_with(paced(), &[]).await;
     let lock_key = format!("{}queue.lock", sb.app.config.state_prefix);
     // Another pass holds the lock: a drop is queued, not started, and a pass does nothing.
@@ -622,7 +626,7 @@ async fn a_held_queue_lock_keeps_a_second_pass_out_until_released_or_expired() {
         .unwrap();
     assert_eq!(listed.contents().len(), 0, "the lock was left behind");
     assert_eq!(
-        settle(&sb, "incoming/locked.csv", &event).await.status,
+        settle(&sb, "incoming/locked.csv", &event).await.status(),
         Status::Succeeded
     );
 
@@ -669,7 +673,7 @@ async fn a_queued_job_that_expires_after_its_file_was_deleted_ends_missing() {
         .unwrap()
         .unwrap();
     for _ in 0..50 {
-        if record.status != Status::Queued {
+        if record.status() != Status::Queued {
             break;
         }
         sb.pass().await.unwrap();
@@ -679,7 +683,7 @@ async fn a_queued_job_that_expires_after_its_file_was_deleted_ends_missing() {
             .unwrap()
             .unwrap();
     }
-    assert_eq!(record.status, Status::Failed, "{record:?}");
+    assert_eq!(record.status(), Status::Failed, "{record:?}");
     assert!(
         record
             .message
@@ -696,6 +700,6 @@ async fn a_queued_job_that_expires_after_its_file_was_deleted_ends_missing() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(record.status, Status::Missing, "{record:?}");
+    assert_eq!(record.status(), Status::Missing, "{record:?}");
     assert_eq!(sb.emulator.users(&sb.pool_id).len(), 20);
 }

@@ -11,11 +11,11 @@ use lambda_runtime::{Context, LambdaEvent};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
-use cognito_import::config::Config;
-use cognito_import::ledger::Record;
-use cognito_import::notify::MetricsSink;
-use cognito_import::pipeline::App;
-use cognito_import::{clients, handler};
+use cognito_import::adapters::notify::MetricsSink;
+use cognito_import::app::{self, App};
+use cognito_import::domain::config::Config;
+use cognito_import::domain::record::Record;
+use cognito_import::handler;
 
 pub const BUCKET: &str = "cognito-import-local";
 pub const LOGS_ROLE_ARN: &str = "arn:aws:iam::111111111111:role/CognitoImportLogs";
@@ -70,8 +70,8 @@ impl Sandbox {
             .region(Region::new(emulator.config().region.clone()))
             .credentials_provider(credentials)
             .endpoint_url(emulator.endpoint())
-            .retry_config(clients::retry_config())
-            .stalled_stream_protection(clients::stalled_stream_protection())
+            .retry_config(app::retry_config())
+            .stalled_stream_protection(app::stalled_stream_protection())
             .load()
             .await;
         let config = Config::from_lookup(|name| {
@@ -87,7 +87,7 @@ impl Sandbox {
                 })
         })
         .map_err(|e| LocalError::Aws(e.to_string()))?;
-        let mut app = clients::app(config, &sdk);
+        let mut app = App::new(config, &sdk);
         // Metrics stay in memory (stdout is the local run's summary); tests read them back.
         app.notifier.metrics = MetricsSink::memory();
         app.s3
@@ -195,7 +195,7 @@ impl Sandbox {
                 .await?
                 .ok_or_else(|| LocalError::Aws(format!("no state record for {key}")))?;
             progress(&record);
-            if record.status.is_final() {
+            if record.status().is_final() {
                 return Ok(record);
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use aws_sdk_s3::primitives::ByteStream;
-use cognito_import::ledger::Record;
-use cognito_import_testkit::{BUCKET, Sandbox};
-use cognito_import_testkit::synth;
+use cognito_import::domain::record::{Record, Status};
 use cognito_import_emulator::{EmulatorConfig, Job, JobStatus};
+use cognito_import_testkit::synth;
+use cognito_import_testkit::{BUCKET, Sandbox};
 use serde_json::{Value, json};
 
 pub async fn sandbox() -> Sandbox {
@@ -88,4 +88,12 @@ pub async fn only_record(sb: &Sandbox) -> Record {
 pub async fn read_object(sb: &Sandbox, key: &str) -> Vec<u8> {
     let out = sb.app.s3.get_object().bucket(BUCKET).key(key).send().await.unwrap();
     out.body.collect().await.unwrap().into_bytes().to_vec()
+}
+
+/// `record` as a dead invocation would have left it, in `status`: edited as JSON, the way a
+/// crashed writer leaves it behind (the lifecycle methods refuse such a jump).
+pub fn with_status(record: &Record, status: Status) -> Record {
+    let mut value = serde_json::to_value(record).unwrap();
+    value["status"] = serde_json::to_value(status).unwrap();
+    serde_json::from_value(value).unwrap()
 }

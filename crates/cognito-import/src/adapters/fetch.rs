@@ -12,7 +12,8 @@ use aws_sdk_s3::error::DisplayErrorContext;
 use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt};
 
-use crate::ledger::Record;
+use crate::adapters::s3cas::is_gone;
+use crate::domain::record::Record;
 
 /// Bytes per ranged GET.
 pub const PART: u64 = 1024 * 1024;
@@ -58,12 +59,7 @@ async fn part(s3: Client, record: Record, start: u64, end: u64) -> Result<Vec<By
     let s3_error = |detail: String| FetchError::S3 { start, end, detail };
     let out = match get.send().await {
         Ok(out) => out,
-        Err(e)
-            if e.raw_response()
-                .is_some_and(|r| matches!(r.status().as_u16(), 404 | 412)) =>
-        {
-            return Err(FetchError::Gone);
-        }
+        Err(e) if is_gone(&e) => return Err(FetchError::Gone),
         Err(e) => return Err(s3_error(DisplayErrorContext(e).to_string())),
     };
     // A server that ignored the Range would send the whole object: refuse it before reading.

@@ -15,7 +15,7 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::assumptions;
+use crate::domain::assumptions;
 
 /// One dropped object, pinned to the version the event saw where the event says which.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -420,7 +420,7 @@ mod tests {
             parse(serde_json::json!({ "pass": true })).unwrap(),
             Trigger::Pass
         ));
-        let sample = include_str!("../../../events/schedule.json");
+        let sample = include_str!("../../../../events/schedule.json");
         let sample: Value = serde_json::from_str(sample).unwrap();
         assert_eq!(sample["detail-type"], "Scheduled Event");
     }

@@ -4,12 +4,11 @@
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, SdkError};
 use aws_sdk_cognitoidentityprovider::operation::start_user_import_job::StartUserImportJobError;
-use aws_sdk_cognitoidentityprovider::types::{
-    AttributeDataType, UserImportJobStatusType, UserPoolMfaType, UserPoolType,
-};
+use aws_sdk_cognitoidentityprovider::types::{AttributeDataType, UserPoolMfaType, UserPoolType};
 
-use crate::assumptions;
 use crate::check::{Mfa, PoolRules};
+use crate::domain::assumptions;
+use crate::domain::job::{JobState, JobStatus};
 
 /// A Cognito call that failed; the message names the call and AWS's answer.
 #[derive(Debug, thiserror::Error)]
@@ -53,41 +52,6 @@ pub enum Start {
     Started,
     /// Another job of the account is active; this one waits (`message` is Cognito's).
     Busy(String),
-}
-
-/// A job's progress as DescribeUserImportJob reports it.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct JobState {
-    pub job_id: String,
-    pub status: String,
-    pub imported_users: i64,
-    pub skipped_users: i64,
-    pub failed_users: i64,
-    pub completion_message: Option<String>,
-    /// Seconds since the epoch, as Cognito reports them.
-    #[serde(default)]
-    pub creation_date: Option<f64>,
-    #[serde(default)]
-    pub start_date: Option<f64>,
-    #[serde(default)]
-    pub completion_date: Option<f64>,
-}
-
-impl JobState {
-    pub fn is_finished(&self) -> bool {
-        matches!(self.status.as_str(), "Succeeded" | "Failed" | "Stopped" | "Expired")
-    }
-
-    /// Pending or InProgress: the account's one active import job.
-    pub fn is_active(&self) -> bool {
-        matches!(self.status.as_str(), "Pending" | "InProgress")
-    }
-
-    /// Rows the job has logged an outcome for.
-    pub fn rows(&self) -> i64 {
-        self.imported_users + self.skipped_users + self.failed_users
-    }
 }
 
 /// The one pool this function imports into.
@@ -224,9 +188,7 @@ impl Pool {
             status: job
                 .status
                 .as_ref()
-                .map(UserImportJobStatusType::as_str)
-                .unwrap_or("Unknown")
-                .to_owned(),
+                .map_or(JobStatus::Unknown, |s| JobStatus::from_api(s.as_str())),
             imported_users: job.imported_users,
             skipped_users: job.skipped_users,
             failed_users: job.failed_users,

@@ -2,13 +2,10 @@
 //! succeeded.`, `[SKIPPED] Line Number 3 - The user already exists.`, `[FAILED] Line Number 4 -
 //! <reason>`. Rows are named by line number only, so the log itself holds no user data.
 //!
-//! The stream is `<jobId>/<jobName>` in the pool's group, read oldest first with GetLogEvents.
-//! Outcomes are kept compactly (a 500,000-row job is about 6 MB here): reasons are interned.
+//! Outcomes are kept compactly (a 500,000-row job is about 6 MB here): reasons are interned. The
+//! log is read by [`crate::adapters::logs`].
 
 use std::collections::HashMap;
-
-use aws_sdk_cloudwatchlogs::Client;
-use aws_sdk_cloudwatchlogs::error::DisplayErrorContext;
 
 /// What Cognito did with one row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -103,67 +100,6 @@ pub fn parse_line(message: &str) -> Option<(u32, RowOutcome, &str)> {
     let reason = rest[digits..].trim_start();
     let reason = reason.strip_prefix('-').unwrap_or(reason).trim();
     Some((line, outcome, reason))
-}
-
-/// Pages read at most: 500,000 rows at GetLogEvents' 10,000 events a page is 50, so this bounds
-/// a stream that keeps handing out new tokens without end.
-const MAX_PAGES: usize = 1_000;
-
-/// Reading the log failed.
-#[derive(Debug, thiserror::Error)]
-#[error("reading the job's log {group} / {stream} failed: {detail}")]
-pub struct LogError {
-    group: String,
-    stream: String,
-    detail: String,
-}
-
-/// Reads the whole stream `<jobId>/<jobName>` of `group`, oldest first. A missing group or stream
-/// (Cognito could not write it, e.g. the logs role is broken) gives an empty log, `found: false`.
-pub async fn read(client: &Client, group: &str, stream: &str) -> Result<JobLog, LogError> {
-    let mut parser = Parser::default();
-    let mut token: Option<String> = None;
-    let mut pages = 0;
-    loop {
-        let answer = client
-            .get_log_events()
-            .log_group_name(group)
-            .log_stream_name(stream)
-            .start_from_head(true)
-            .set_next_token(token.clone())
-            .send()
-            .await;
-        let page = match answer {
-            Ok(page) => page,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
-            {
-                return Ok(JobLog::default());
-            }
-            Err(e) => {
-                return Err(LogError {
-                    group: group.to_owned(),
-                    stream: stream.to_owned(),
-                    detail: DisplayErrorContext(e).to_string(),
-                });
-            }
-        };
-        for event in page.events() {
-            parser.push(event.message().unwrap_or_default());
-        }
-        // The forward token repeats once the end of the stream is reached; a page may be empty
-        // before that, so only the token ends the read.
-        let next = page.next_forward_token;
-        pages += 1;
-        if next.is_none() || next == token || pages >= MAX_PAGES {
-            break;
-        }
-        token = next;
-    }
-    let mut log = parser.finish();
-    log.found = true;
-    Ok(log)
 }
 
 #[cfg(test)]

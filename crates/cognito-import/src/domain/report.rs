@@ -7,32 +7,17 @@
 //!   CloudWatch log joined to the source rows by line number: `line,username,outcome,reason`.
 //!
 //! Reports may name usernames: they stay in the same private bucket as the CSV. Logs never do.
+//! This module holds what they say; [`crate::adapters::reports`] writes them.
 
-use std::io::Write as _;
-
-use aws_sdk_s3::Client;
-use aws_sdk_s3::error::DisplayErrorContext;
-use aws_sdk_s3::primitives::ByteStream;
 use serde::Serialize;
 
 use crate::check::{self, Verdict};
-use crate::joblog::{JobLog, RowOutcome};
-use crate::ledger::Record;
-use crate::pool::JobState;
+use crate::domain::job::{JobState, JobStatus};
+use crate::domain::joblog::{JobLog, RowOutcome};
+use crate::domain::record::Record;
 
 /// Failed or skipped lines listed in the JSON summary; the CSV has them all.
 pub const LISTED_LINES: usize = 20;
-
-/// Writing a report failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ReportError {
-    #[error("writing the report {key} failed: {detail}")]
-    Write { key: String, detail: String },
-    #[error("reading the source object for the per-line report failed: {0}")]
-    Source(String),
-    #[error("spooling the per-line report to local disk failed: {0}")]
-    Disk(#[from] std::io::Error),
-}
 
 /// Report keys of one object version.
 pub fn keys(report_prefix: &str, record: &Record) -> (String, String) {
@@ -43,44 +28,38 @@ pub fn keys(report_prefix: &str, record: &Record) -> (String, String) {
 /// The rejection report: every problem by line, column and rule, never a value.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Rejection<'a> {
-    status: &'static str,
-    bucket: &'a str,
-    key: &'a str,
-    version_id: Option<&'a str>,
-    etag: &'a str,
-    user_pool_id: &'a str,
-    rows: u64,
-    bytes: u64,
-    problem_count: u64,
+pub struct Rejection<'a> {
+    pub status: &'static str,
+    pub bucket: &'a str,
+    pub key: &'a str,
+    pub version_id: Option<&'a str>,
+    pub etag: &'a str,
+    pub user_pool_id: &'a str,
+    pub rows: u64,
+    pub bytes: u64,
+    pub problem_count: u64,
     /// The listed problems, readable.
-    summary: Vec<String>,
-    problems: &'a [check::Problem],
+    pub summary: Vec<String>,
+    pub problems: &'a [check::Problem],
 }
 
-pub async fn write_rejection(
-    s3: &Client,
-    report_prefix: &str,
-    pool_id: &str,
-    record: &Record,
-    verdict: &Verdict,
-) -> Result<String, ReportError> {
-    let (key, _) = keys(report_prefix, record);
-    let report = Rejection {
-        status: "Rejected",
-        bucket: &record.bucket,
-        key: &record.key,
-        version_id: record.version_id.as_deref(),
-        etag: &record.etag,
-        user_pool_id: pool_id,
-        rows: verdict.rows,
-        bytes: verdict.bytes,
-        problem_count: verdict.problem_count,
-        summary: verdict.problems.iter().map(ToString::to_string).collect(),
-        problems: &verdict.problems,
-    };
-    put_json(s3, &record.bucket, &key, &report).await?;
-    Ok(key)
+impl<'a> Rejection<'a> {
+    /// The report of a rejected file.
+    pub fn new(pool_id: &'a str, record: &'a Record, verdict: &'a Verdict) -> Rejection<'a> {
+        Rejection {
+            status: "Rejected",
+            bucket: &record.bucket,
+            key: &record.key,
+            version_id: record.version_id.as_deref(),
+            etag: &record.etag,
+            user_pool_id: pool_id,
+            rows: verdict.rows,
+            bytes: verdict.bytes,
+            problem_count: verdict.problem_count,
+            summary: verdict.problems.iter().map(ToString::to_string).collect(),
+            problems: &verdict.problems,
+        }
+    }
 }
 
 /// One failed or skipped line, in the summary.
@@ -104,7 +83,7 @@ pub struct Summary {
     pub job_id: String,
     pub job_name: Option<String>,
     /// Cognito's final status: Succeeded, Failed or Stopped.
-    pub status: String,
+    pub status: JobStatus,
     pub completion_message: Option<String>,
     pub imported_users: i64,
     pub skipped_users: i64,
@@ -151,30 +130,6 @@ pub fn durations(record: &Record, job: &JobState) -> (Option<f64>, Option<f64>, 
         _ => None,
     };
     (total, queued, import)
-}
-
-pub async fn write_summary(s3: &Client, summary: &Summary) -> Result<(), ReportError> {
-    put_json(s3, &summary.bucket, &summary.report_key, summary).await
-}
-
-async fn put_json<T: Serialize>(s3: &Client, bucket: &str, key: &str, value: &T) -> Result<(), ReportError> {
-    let body = ByteStream::from(serde_json::to_vec_pretty(value).expect("a report serialises"));
-    put(s3, bucket, key, "application/json", body).await
-}
-
-async fn put(s3: &Client, bucket: &str, key: &str, content_type: &str, body: ByteStream) -> Result<(), ReportError> {
-    s3.put_object()
-        .bucket(bucket)
-        .key(key)
-        .content_type(content_type)
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| ReportError::Write {
-            key: key.to_owned(),
-            detail: DisplayErrorContext(e).to_string(),
-        })?;
-    Ok(())
 }
 
 /// Joins log lines to source rows in one pass over both (each sorted by line number).
@@ -312,47 +267,10 @@ impl LineSplitter {
     }
 }
 
-/// Streams the source version line by line into `joiner`.
-pub async fn join_source<W: std::io::Write>(
-    mut body: ByteStream,
-    joiner: &mut Joiner<'_, W>,
-) -> Result<(), ReportError> {
-    let mut lines = LineSplitter::default();
-    while let Some(chunk) = body.try_next().await.map_err(|e| ReportError::Source(e.to_string()))? {
-        lines.feed(&chunk, joiner)?;
-    }
-    lines.finish(joiner)?;
-    Ok(())
-}
-
-/// Writes the per-line CSV through a local temporary file (flat memory for 500,000 lines) and
-/// puts it at `key`; returns the listed failed or skipped lines.
-pub async fn write_lines(
-    s3: &Client,
-    bucket: &str,
-    key: &str,
-    log: &JobLog,
-    source: Option<ByteStream>,
-) -> Result<Vec<LineOutcome>, ReportError> {
-    let file = tempfile::Builder::new().prefix("cognito-import-lines-").tempfile()?;
-    let mut joiner = Joiner::new(log, std::io::BufWriter::new(file.reopen()?))?;
-    if let Some(body) = source {
-        join_source(body, &mut joiner).await?;
-    }
-    let (listed, mut out) = joiner.finish()?;
-    out.flush()?;
-    drop(out);
-    let body = ByteStream::from_path(file.path())
-        .await
-        .map_err(|e| ReportError::Disk(std::io::Error::other(e)))?;
-    put(s3, bucket, key, "text/csv; charset=utf-8", body).await?;
-    Ok(listed)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::joblog::Parser;
+    use crate::domain::joblog::Parser;
 
     fn log(lines: &[&str]) -> JobLog {
         let mut p = Parser::default();

@@ -8,8 +8,9 @@ use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::types::{Tag, Tagging};
 use tracing::{info, warn};
 
-use crate::config::SourcePolicy;
-use crate::ledger::Record;
+use crate::adapters::s3cas::is_gone;
+use crate::domain::config::SourcePolicy;
+use crate::domain::record::Record;
 
 /// The tag the function sets on source objects.
 pub const OUTCOME_TAG: &str = "cognito-import-outcome";
@@ -44,8 +45,29 @@ pub async fn settle(s3: &Client, policy: SourcePolicy, record: &Record, outcome:
     }
 }
 
+/// Applying the source object policy failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("{call}: {detail}")]
+    Call { call: &'static str, detail: String },
+    #[error("the tag is not valid: {0}")]
+    Tag(#[from] aws_sdk_s3::error::BuildError),
+    #[error("the object was replaced since; the new version is left alone")]
+    Replaced,
+}
+
+fn call_error<E>(call: &'static str, e: aws_sdk_s3::error::SdkError<E>) -> SourceError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    SourceError::Call {
+        call,
+        detail: DisplayErrorContext(e).to_string(),
+    }
+}
+
 /// Adds the outcome tag to the version's own tags (PutObjectTagging replaces them all).
-async fn tag(s3: &Client, record: &Record, outcome: &str) -> Result<(), String> {
+async fn tag(s3: &Client, record: &Record, outcome: &str) -> Result<(), SourceError> {
     let existing = s3
         .get_object_tagging()
         .bucket(&record.bucket)
@@ -53,19 +75,10 @@ async fn tag(s3: &Client, record: &Record, outcome: &str) -> Result<(), String> 
         .set_version_id(record.version_id.clone())
         .send()
         .await
-        .map_err(|e| format!("GetObjectTagging: {}", DisplayErrorContext(e)))?;
+        .map_err(|e| call_error("GetObjectTagging", e))?;
     let mut tags: Vec<Tag> = existing.tag_set.into_iter().filter(|t| t.key != OUTCOME_TAG).collect();
-    tags.push(
-        Tag::builder()
-            .key(OUTCOME_TAG)
-            .value(outcome)
-            .build()
-            .map_err(|e| e.to_string())?,
-    );
-    let tagging = Tagging::builder()
-        .set_tag_set(Some(tags))
-        .build()
-        .map_err(|e| e.to_string())?;
+    tags.push(Tag::builder().key(OUTCOME_TAG).value(outcome).build()?);
+    let tagging = Tagging::builder().set_tag_set(Some(tags)).build()?;
     s3.put_object_tagging()
         .bucket(&record.bucket)
         .key(&record.key)
@@ -73,13 +86,13 @@ async fn tag(s3: &Client, record: &Record, outcome: &str) -> Result<(), String> 
         .tagging(tagging)
         .send()
         .await
-        .map_err(|e| format!("PutObjectTagging: {}", DisplayErrorContext(e)))?;
+        .map_err(|e| call_error("PutObjectTagging", e))?;
     Ok(())
 }
 
 /// Deletes exactly the imported version: by version id, or (an unversioned bucket) only while
 /// the key still holds the imported ETag (a conditional delete).
-async fn delete_version(s3: &Client, record: &Record) -> Result<(), String> {
+async fn delete_version(s3: &Client, record: &Record) -> Result<(), SourceError> {
     let mut delete = s3.delete_object().bucket(&record.bucket).key(&record.key);
     delete = match &record.version_id {
         Some(version) => delete.version_id(version),
@@ -87,9 +100,7 @@ async fn delete_version(s3: &Client, record: &Record) -> Result<(), String> {
     };
     match delete.send().await {
         Ok(_) => Ok(()),
-        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 412) => {
-            Err("the object was replaced since; the new version is left alone".into())
-        }
-        Err(e) => Err(format!("DeleteObject: {}", DisplayErrorContext(e))),
+        Err(e) if is_gone(&e) => Err(SourceError::Replaced),
+        Err(e) => Err(call_error("DeleteObject", e)),
     }
 }

@@ -1,0 +1,452 @@
+//! The state record of one dropped object version, and its lifecycle.
+//!
+//! ```text
+//!                 ┌──────────── take over (stale) ───────────┐
+//!                 ▼                                          │
+//!   (claim) ─▶ Claimed ──▶ Uploading ──▶ Queued ──▶ Started ─┴▶ Succeeded | ImportFailed | Stopped
+//!              │  ▲  │        │  ▲          │  ▲
+//!              │  │  │        └──┘ new job  └──┘ expired job replaced (via Uploading)
+//!              │  │  └──▶ Rejected
+//!              │  └── retake ── Failed | Missing
+//!              └──▶ Failed ──▶ GaveUp          (Claimed, Uploading, Queued → Failed or GaveUp)
+//! ```
+//!
+//! The status changes only through the methods below; each refuses a move the table in
+//! [`Status::can_become`] does not allow, so a record can never, say, start a job it never
+//! uploaded, or leave a final state.
+
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::event::ObjectRef;
+use crate::domain::job::{JobState, JobStatus};
+
+/// Where an object stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Claimed; the file is being checked.
+    Claimed,
+    /// The file breaks Cognito's rules: no job was created; see `report_key`.
+    Rejected,
+    /// The object is gone, or changed since its event; nothing was imported.
+    Missing,
+    /// A job exists and the file is being uploaded to it.
+    Uploading,
+    /// Uploaded; waiting for the account's active job to end before it can start.
+    Queued,
+    /// StartUserImportJob accepted; Cognito is importing. The scheduled pass follows the job.
+    Started,
+    /// The job ended Succeeded; see `report_key`.
+    Succeeded,
+    /// The job ended Failed (Cognito's `completion_message` says why); see `report_key`.
+    ImportFailed,
+    /// An operator stopped the job; see `report_key`.
+    Stopped,
+    /// Something failed before the job started; see `message`. A new delivery or the scheduled
+    /// pass tries again (nothing was imported).
+    Failed,
+    /// Failed on every allowed take (see `attempts`, `message`); nothing was imported and
+    /// nothing more is tried.
+    GaveUp,
+}
+
+impl Status {
+    /// Every status, in lifecycle order.
+    pub const ALL: [Status; 11] = [
+        Status::Claimed,
+        Status::Uploading,
+        Status::Queued,
+        Status::Started,
+        Status::Succeeded,
+        Status::ImportFailed,
+        Status::Stopped,
+        Status::Rejected,
+        Status::Missing,
+        Status::Failed,
+        Status::GaveUp,
+    ];
+
+    /// Whether a record in this status may move to `next`: the lifecycle, in one place.
+    pub fn can_become(self, next: Status) -> bool {
+        use Status::*;
+        matches!(
+            (self, next),
+            // A stale take (its invocation died) taken over; a failed or vanished one retaken.
+            (Claimed | Uploading | Failed | Missing, Claimed)
+                | (Claimed, Rejected)
+                | (Claimed | Failed, Missing)
+                // A job created (again: when a URL ran out, or a queued job expired unstarted).
+                | (Claimed | Uploading | Queued, Uploading)
+                | (Uploading, Queued)
+                // Queued and started; or an earlier take's job turned out to have started.
+                | (Claimed | Queued, Started)
+                | (Started, Succeeded | ImportFailed | Stopped)
+                | (Claimed | Uploading | Queued, Failed)
+                | (Claimed | Uploading | Queued | Failed, GaveUp)
+        )
+    }
+
+    /// Whether nothing more will happen to the object by itself.
+    pub fn is_settled(self) -> bool {
+        !matches!(self, Status::Claimed | Status::Uploading)
+    }
+
+    /// Whether the object's story has ended: its job finished, or it never gets one.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Status::Rejected
+                | Status::Missing
+                | Status::Succeeded
+                | Status::ImportFailed
+                | Status::Stopped
+                | Status::GaveUp
+        )
+    }
+
+    /// The record status for a finished job's status (Expired counts as failed: it never ran).
+    pub fn after_job(job: JobStatus) -> Status {
+        match job {
+            JobStatus::Succeeded => Status::Succeeded,
+            JobStatus::Stopped => Status::Stopped,
+            _ => Status::ImportFailed,
+        }
+    }
+}
+
+/// A move the lifecycle does not allow.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the state record of {key} cannot go from {from:?} to {to:?}")]
+pub struct IllegalMove {
+    pub key: String,
+    pub from: Status,
+    pub to: Status,
+}
+
+/// The state record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Record {
+    pub bucket: String,
+    pub key: String,
+    pub version_id: Option<String>,
+    pub etag: String,
+    pub size: u64,
+    /// Changed only by the lifecycle methods.
+    status: Status,
+    pub job_id: Option<String>,
+    pub job_name: Option<String>,
+    /// Jobs created for this object and given up before they started (their URL ran out).
+    #[serde(default)]
+    pub abandoned_jobs: Vec<String>,
+    /// The JSON report: the problems of a rejected file, or the summary of a finished import.
+    pub report_key: Option<String>,
+    /// The per-line outcomes of a finished import (CSV).
+    #[serde(default)]
+    pub lines_report_key: Option<String>,
+    /// What the operator should know: why it was rejected or failed. Never file contents.
+    pub message: Option<String>,
+    /// The job as DescribeUserImportJob last reported it.
+    #[serde(default)]
+    pub job_state: Option<JobState>,
+    /// Times the pipeline took the object up (the first delivery included).
+    #[serde(default)]
+    pub attempts: u32,
+    /// Seconds since the epoch.
+    pub created_at: u64,
+    pub updated_at: u64,
+    /// Set anew by every write, so that a write whose answer was lost is recognised as ours.
+    #[serde(default)]
+    pub write_id: String,
+    #[serde(default)]
+    pub uploaded_at: Option<u64>,
+    #[serde(default)]
+    pub started_at: Option<u64>,
+    #[serde(default)]
+    pub finished_at: Option<u64>,
+}
+
+impl Record {
+    /// A new claim of the version with `etag` and `size`.
+    pub fn new(object: &ObjectRef, etag: &str, size: u64) -> Record {
+        let now = now_secs();
+        Record {
+            bucket: object.bucket.clone(),
+            key: object.key.clone(),
+            version_id: object.version_id.clone(),
+            etag: etag.to_owned(),
+            size,
+            status: Status::Claimed,
+            job_id: None,
+            job_name: None,
+            abandoned_jobs: Vec::new(),
+            report_key: None,
+            lines_report_key: None,
+            message: None,
+            job_state: None,
+            attempts: 1,
+            created_at: now,
+            updated_at: now,
+            write_id: String::new(),
+            uploaded_at: None,
+            started_at: None,
+            finished_at: None,
+        }
+    }
+
+    /// The record of a version that vanished before anyone claimed it.
+    pub fn vanished(object: &ObjectRef, message: &str) -> Record {
+        let tag = object.etag.clone().unwrap_or_else(|| "unknown".into());
+        let mut record = Record::new(object, &tag, object.size.unwrap_or(0));
+        record.status = Status::Missing;
+        record.message = Some(message.to_owned());
+        record
+    }
+
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// The version this record is about: the version id, or the ETag in an unversioned bucket.
+    pub fn version_tag(&self) -> &str {
+        self.version_id.as_deref().unwrap_or(&self.etag)
+    }
+
+    fn go(&mut self, to: Status) -> Result<(), IllegalMove> {
+        if !self.status.can_become(to) {
+            return Err(IllegalMove {
+                key: self.key.clone(),
+                from: self.status,
+                to,
+            });
+        }
+        self.status = to;
+        Ok(())
+    }
+
+    /// Claimed again, for another take: a stale claim or upload taken over, or a failed or
+    /// vanished one retried. Counts the take.
+    pub fn take_again(&mut self) -> Result<(), IllegalMove> {
+        let retake = matches!(self.status, Status::Failed | Status::Missing);
+        self.go(Status::Claimed)?;
+        if retake {
+            self.message = None;
+        }
+        self.attempts += 1;
+        Ok(())
+    }
+
+    /// The file breaks Cognito's rules; `report_key` lists the problems.
+    pub fn reject(&mut self, report_key: String, message: String) -> Result<(), IllegalMove> {
+        self.go(Status::Rejected)?;
+        self.report_key = Some(report_key);
+        self.message = Some(message);
+        Ok(())
+    }
+
+    /// The version is gone or changed: nothing was imported.
+    pub fn vanish(&mut self, message: &str) -> Result<(), IllegalMove> {
+        self.go(Status::Missing)?;
+        self.message = Some(message.to_owned());
+        Ok(())
+    }
+
+    /// A job was created for the object: its file goes up next. A job the record had before is
+    /// kept as abandoned (it never started).
+    pub fn uploading(&mut self, job_id: &str, job_name: &str) -> Result<(), IllegalMove> {
+        self.go(Status::Uploading)?;
+        self.abandon_job();
+        self.job_id = Some(job_id.to_owned());
+        self.job_name = Some(job_name.to_owned());
+        Ok(())
+    }
+
+    /// Moves the record's job (if any) to the abandoned ones: it never started.
+    pub fn abandon_job(&mut self) {
+        if let Some(old) = self.job_id.take()
+            && !self.abandoned_jobs.contains(&old)
+        {
+            self.abandoned_jobs.push(old);
+        }
+    }
+
+    /// The file is uploaded to the job; it starts when the account's queue allows.
+    pub fn queued(&mut self) -> Result<(), IllegalMove> {
+        self.go(Status::Queued)?;
+        self.uploaded_at = Some(now_secs());
+        self.message = None;
+        Ok(())
+    }
+
+    /// StartUserImportJob accepted the job (or an earlier take's job turned out to have started).
+    pub fn started(&mut self) -> Result<(), IllegalMove> {
+        self.go(Status::Started)?;
+        self.started_at.get_or_insert(now_secs());
+        self.message = None;
+        Ok(())
+    }
+
+    /// The job has finished: the record is closed with its reports.
+    pub fn finished(&mut self, state: JobState, report_key: String, lines_key: String) -> Result<(), IllegalMove> {
+        self.go(Status::after_job(state.status))?;
+        self.message = state.completion_message.clone();
+        self.report_key = Some(report_key);
+        self.lines_report_key = Some(lines_key);
+        self.finished_at = Some(now_secs());
+        self.job_state = Some(state);
+        Ok(())
+    }
+
+    /// A take failed before its job started; a later take may succeed.
+    pub fn fail(&mut self, message: String) -> Result<(), IllegalMove> {
+        self.go(Status::Failed)?;
+        self.message = Some(message);
+        Ok(())
+    }
+
+    /// Failed on every allowed take: final. Returns the message it now holds.
+    pub fn give_up(&mut self) -> Result<String, IllegalMove> {
+        self.go(Status::GaveUp)?;
+        let message = format!(
+            "gave up after {} attempts; the last: {}",
+            self.attempts,
+            self.message.as_deref().unwrap_or("(no message)")
+        );
+        self.message = Some(message.clone());
+        Ok(message)
+    }
+
+    /// A record in `status`, for tests elsewhere that need one without walking the lifecycle.
+    #[cfg(test)]
+    pub fn in_status(object: &ObjectRef, status: Status) -> Record {
+        let mut record = Record::new(object, "e", 1);
+        record.status = status;
+        record
+    }
+}
+
+/// A value unique to one write: process, time and a counter.
+pub fn write_id() -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{}-{nanos}-{n}", std::process::id())
+}
+
+pub fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every pair of statuses: row = from, column = to, in [`Status::ALL`]'s order
+    /// (Claimed, Uploading, Queued, Started, Succeeded, ImportFailed, Stopped, Rejected, Missing,
+    /// Failed, GaveUp). `x` = allowed.
+    const MOVES: [&str; 11] = [
+        //  C U Q S s I T R M F G
+        "x x . x . . . x x x x", // Claimed
+        "x x x . . . . . . x x", // Uploading
+        ". x . x . . . . . x x", // Queued
+        ". . . . x x x . . . .", // Started
+        ". . . . . . . . . . .", // Succeeded
+        ". . . . . . . . . . .", // ImportFailed
+        ". . . . . . . . . . .", // Stopped
+        ". . . . . . . . . . .", // Rejected
+        "x . . . . . . . . . .", // Missing
+        "x . . . . . . . x . x", // Failed
+        ". . . . . . . . . . .", // GaveUp
+    ];
+
+    #[test]
+    fn the_lifecycle_allows_exactly_the_moves_in_the_table() {
+        for (row, from) in Status::ALL.into_iter().enumerate() {
+            let allowed: Vec<bool> = MOVES[row].split(' ').map(|c| c == "x").collect();
+            assert_eq!(allowed.len(), Status::ALL.len());
+            for (col, to) in Status::ALL.into_iter().enumerate() {
+                assert_eq!(from.can_become(to), allowed[col], "{from:?} → {to:?}");
+            }
+        }
+    }
+
+    fn object() -> ObjectRef {
+        ObjectRef {
+            bucket: "b".into(),
+            key: "incoming/a.csv".into(),
+            version_id: None,
+            etag: None,
+            size: None,
+        }
+    }
+
+    #[test]
+    fn final_statuses_refuse_every_move_and_say_which() {
+        for status in Status::ALL
+            .into_iter()
+            .filter(|s| s.is_final() && *s != Status::Missing)
+        {
+            let mut record = Record::in_status(&object(), status);
+            assert_eq!(
+                record.take_again(),
+                Err(IllegalMove {
+                    key: "incoming/a.csv".into(),
+                    from: status,
+                    to: Status::Claimed
+                })
+            );
+            assert_eq!(record.status(), status, "a refused move changes nothing");
+        }
+    }
+
+    #[test]
+    fn a_record_walks_from_claim_to_success() {
+        let mut record = Record::new(&object(), "e", 1);
+        assert!(record.queued().is_err(), "nothing is queued before its upload");
+        record.uploading("import-1", "a.csv").unwrap();
+        record.queued().unwrap();
+        record.started().unwrap();
+        let state = JobState {
+            job_id: "import-1".into(),
+            status: JobStatus::Succeeded,
+            imported_users: 1,
+            skipped_users: 0,
+            failed_users: 0,
+            completion_message: None,
+            creation_date: None,
+            start_date: None,
+            completion_date: None,
+        };
+        record.finished(state, "r.json".into(), "r.lines.csv".into()).unwrap();
+        assert_eq!(record.status(), Status::Succeeded);
+        assert!(record.status().is_final());
+    }
+
+    #[test]
+    fn a_second_job_abandons_the_first_and_a_retake_clears_the_message() {
+        let mut record = Record::new(&object(), "e", 1);
+        record.uploading("import-1", "a.csv").unwrap();
+        record.uploading("import-2", "a.csv").unwrap();
+        assert_eq!(record.abandoned_jobs, ["import-1"]);
+        record.fail("network".into()).unwrap();
+        record.take_again().unwrap();
+        assert_eq!(
+            (record.status(), record.attempts, record.message.as_deref()),
+            (Status::Claimed, 2, None)
+        );
+    }
+
+    #[test]
+    fn cognitos_final_statuses_map_to_record_statuses() {
+        assert_eq!(Status::after_job(JobStatus::Succeeded), Status::Succeeded);
+        assert_eq!(Status::after_job(JobStatus::Failed), Status::ImportFailed);
+        assert_eq!(Status::after_job(JobStatus::Stopped), Status::Stopped);
+        assert!(Status::after_job(JobStatus::Failed).is_final());
+    }
+}

@@ -1,0 +1,449 @@
+//! One dropped object, to an uploaded job waiting in the queue, in this order:
+//!
+//! 1. **filter** — only `.csv` keys under the drop prefix; never the function's own output;
+//! 2. **pin** — HeadObject of the version the event names (versionId, or If-Match on its ETag);
+//! 3. **claim** — the ledger's conditional write: one invocation per object version;
+//! 4. **check** — the pool's rules, then the whole object in one streaming pass; problems → a
+//!    report and no job;
+//! 5. **create** — CreateUserImportJob, named after the file;
+//! 6. **upload** — the pinned version streamed to the pre-signed URL; transient failures retried
+//!    while the URL lives, else one fresh job — a job is never started twice for one object.
+//!
+//! The record then says Queued, and the caller runs [`crate::flow::queue`] (under the queue lock
+//! it holds or takes) to start it.
+
+use std::time::Duration;
+
+use aws_sdk_s3::primitives::ByteStream;
+use futures::StreamExt;
+use serde_json::json;
+use tracing::{Instrument, info, info_span, warn};
+
+use crate::adapters::fetch::{self, FetchError};
+use crate::adapters::ledger::{Claim, LedgerError};
+use crate::adapters::objects::{self, ObjectError};
+use crate::adapters::pool::{self, PoolError};
+use crate::adapters::reports::{self, ReportError};
+use crate::adapters::source;
+use crate::adapters::spool::Spool;
+use crate::adapters::upload::{self, UploadError};
+use crate::app::App;
+use crate::check::{self, Checker, Problem, Rule, Verdict};
+use crate::domain::assumptions;
+use crate::domain::config::Config;
+use crate::domain::event::ObjectRef;
+use crate::domain::outcome::Outcome;
+use crate::domain::record::{IllegalMove, Record, Status};
+
+/// Takes of one object in all (deliveries and retries) before a failure is left as it is.
+pub const MAX_ATTEMPTS: u32 = 5;
+
+/// Why an import stopped early; turned into an [`Outcome`] at the top.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Pool(#[from] PoolError),
+    #[error(transparent)]
+    Object(#[from] ObjectError),
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    #[error("upload to job {job_id} failed: {source}")]
+    Upload { job_id: String, source: UploadError },
+    #[error("the pre-signed URLs of two jobs expired before the upload went through")]
+    UrlsExpired,
+    #[error(transparent)]
+    Lifecycle(#[from] IllegalMove),
+}
+
+/// Runs the import of one object, in a span naming it.
+pub async fn process(app: &App, object: &ObjectRef) -> Outcome {
+    let span = info_span!(
+        "object",
+        bucket = %object.bucket,
+        key = %object.key,
+        version = object.version_id.as_deref().unwrap_or("-"),
+        job_id = tracing::field::Empty,
+    );
+    let outcome = run(app, object).instrument(span.clone()).await;
+    span.in_scope(|| match &outcome {
+        Outcome::Failed { message } => warn!(error = %message, "object failed"),
+        other => info!(outcome = other.name(), "object done"),
+    });
+    outcome
+}
+
+fn ignore_reason(config: &Config, bucket: &str, key: &str) -> Option<String> {
+    if bucket != config.drop_bucket {
+        return Some(format!("not the drop bucket {}", config.drop_bucket));
+    }
+    if key.starts_with(&config.state_prefix) || key.starts_with(&config.report_prefix) {
+        return Some("written by this function".into());
+    }
+    if !key.starts_with(&config.drop_prefix) {
+        return Some(format!("outside the drop prefix {}", config.drop_prefix));
+    }
+    if !key.to_ascii_lowercase().ends_with(".csv") {
+        return Some("not a .csv file".into());
+    }
+    None
+}
+
+async fn run(app: &App, object: &ObjectRef) -> Outcome {
+    if let Some(reason) = ignore_reason(&app.config, &object.bucket, &object.key) {
+        info!(%reason, "ignored");
+        return Outcome::Ignored { reason };
+    }
+    let (etag, size) = match objects::pin(&app.s3, object).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return missing(app, object, "the object no longer exists, or changed since its event").await,
+        Err(e) => return Outcome::Failed { message: e.to_string() },
+    };
+    let (mut record, mut record_etag) = match app.ledger.claim(&Record::new(object, &etag, size)).await {
+        Ok(Claim::Won(claimed, etag)) => (*claimed, etag),
+        Ok(Claim::Taken(existing)) if matches!(existing.status(), Status::Failed | Status::Missing) => {
+            // Nothing was imported for it: a new delivery retries it.
+            match retake(app, &existing).await {
+                Ok(Some(taken)) => taken,
+                Ok(None) => return duplicate(&existing),
+                Err(e) => return Outcome::Failed { message: e.to_string() },
+            }
+        }
+        Ok(Claim::Taken(existing)) => {
+            info!(status = ?existing.status(), "already claimed");
+            return duplicate(&existing);
+        }
+        Err(e) => return Outcome::Failed { message: e.to_string() },
+    };
+    match import(app, &mut record, &mut record_etag).await {
+        Ok(outcome) => outcome,
+        Err(ImportError::Ledger(e @ LedgerError::Conflict { .. })) => Outcome::Failed { message: e.to_string() },
+        Err(stop) => {
+            let message = stop.to_string();
+            if record.attempts >= MAX_ATTEMPTS {
+                record.message = Some(message);
+                return give_up(app, record, &record_etag).await;
+            }
+            let recorded = match record.fail(message.clone()) {
+                Ok(()) => app.ledger.update(&mut record, &record_etag).await.map(drop),
+                Err(e) => Err(e.into()),
+            };
+            if let Err(e) = recorded {
+                warn!(error = %e, "could not record the failure");
+            }
+            Outcome::Failed { message }
+        }
+    }
+}
+
+fn duplicate(existing: &Record) -> Outcome {
+    Outcome::Duplicate {
+        status: existing.status(),
+        job_id: existing.job_id.clone(),
+    }
+}
+
+/// Closes a record that failed on every one of its takes: final, reported, never retried.
+pub async fn give_up(app: &App, mut record: Record, etag: &str) -> Outcome {
+    let message = match record.give_up() {
+        Ok(message) => message,
+        Err(e) => return Outcome::Failed { message: e.to_string() },
+    };
+    if let Err(e) = app.ledger.update(&mut record, etag).await {
+        warn!(error = %e, "could not record giving up");
+    }
+    warn!(attempts = record.attempts, "giving up on the object");
+    app.notifier
+        .not_imported(
+            app.pool.id(),
+            &record.key,
+            "GaveUp",
+            json!({ "message": message, "jobId": record.job_id }),
+        )
+        .await;
+    Outcome::GaveUp { message }
+}
+
+/// Takes a Failed or Missing record back for a new attempt.
+async fn retake(app: &App, existing: &Record) -> Result<Option<(Record, String)>, LedgerError> {
+    let Some((mut record, etag)) = app.ledger.reread(existing).await? else {
+        return Ok(None);
+    };
+    if !matches!(record.status(), Status::Failed | Status::Missing) {
+        return Ok(None);
+    }
+    record.take_again()?;
+    match app.ledger.update(&mut record, &etag).await {
+        Ok(etag) => Ok(Some((record, etag))),
+        Err(LedgerError::Conflict { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Records a vanished object so that it too ends in a reported state.
+async fn missing(app: &App, object: &ObjectRef, message: &str) -> Outcome {
+    let close = |mut record: Record, etag: String| async move {
+        // Nothing was imported and the version is gone: its story ends here.
+        let closed = match record.vanish(message) {
+            Ok(()) => app.ledger.update(&mut record, &etag).await.map(drop),
+            Err(e) => Err(e.into()),
+        };
+        if let Err(e) = closed {
+            warn!(error = %e, "could not record the missing object");
+        }
+    };
+    match app.ledger.claim(&Record::vanished(object, message)).await {
+        // A stale claim or upload taken over: it is closed as Missing.
+        Ok(Claim::Won(claimed, etag)) if claimed.status() != Status::Missing => close(*claimed, etag).await,
+        Ok(Claim::Taken(existing)) if existing.status() == Status::Failed => match app.ledger.reread(&existing).await {
+            Ok(Some((current, etag))) if current.status() == Status::Failed => close(current, etag).await,
+            Ok(_) => {}
+            Err(e) => warn!(error = %e, "could not record the missing object"),
+        },
+        // Gone now, but an earlier delivery had it: that is what happened to this version.
+        Ok(Claim::Taken(existing)) if existing.status() != Status::Missing => return duplicate(&existing),
+        Ok(_) => {}
+        Err(e) => warn!(error = %e, "could not record the missing object"),
+    }
+    warn!(message, "object missing");
+    Outcome::Missing {
+        message: message.to_owned(),
+    }
+}
+
+/// Steps 4 to 6 for a claimed object.
+async fn import(app: &App, record: &mut Record, etag: &mut String) -> Result<Outcome, ImportError> {
+    if let Some(previous) = record.job_id.clone() {
+        // A retry after a failure that followed CreateUserImportJob. If that job did start (say,
+        // StartUserImportJob's answer was lost), it is the import: never start a second one.
+        let state = app.pool.describe_job(&previous).await?;
+        if state.status.was_started() {
+            record.started()?;
+            *etag = app.ledger.update(record, etag).await?;
+            info!(job_id = %previous, status = %state.status, "the earlier attempt's job had started");
+            return Ok(Outcome::Started { job_id: previous });
+        }
+        record.abandon_job();
+    }
+    let rules = app.pool.rules(app.config.require_full_header).await?;
+    let Some((verdict, spool)) = check_and_spool(app, record, &rules).await? else {
+        return Ok(settle_missing(app, record, etag).await?);
+    };
+    if !verdict.is_clean() {
+        return reject(app, record, etag, &verdict).await;
+    }
+    let job_id = deliver(app, record, etag, spool.as_ref()).await?;
+    Ok(Outcome::Queued { job_id })
+}
+
+/// Reads the pinned version once, through the checker and into the spool; `None` if the version
+/// vanished meanwhile. The spool is kept only for a clean file.
+async fn check_and_spool(
+    app: &App,
+    record: &Record,
+    rules: &check::PoolRules,
+) -> Result<Option<(Verdict, Option<Spool>)>, ImportError> {
+    if record.size > check::MAX_BYTES {
+        // Cognito refuses it whatever it holds: no need to read it.
+        let problem = Problem {
+            line: 1,
+            column: None,
+            rule: Rule::FileTooLarge {
+                limit_bytes: check::MAX_BYTES,
+            },
+        };
+        let verdict = Verdict {
+            rows: 0,
+            bytes: record.size,
+            problems: vec![problem],
+            problem_count: 1,
+        };
+        return Ok(Some((verdict, None)));
+    }
+    let mut body = fetch::read(&app.s3, record);
+    let mut checker = Checker::new(rules);
+    let mut copy = Spool::create();
+    while let Some(chunk) = body.next().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(FetchError::Gone) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        checker.feed(&chunk);
+        if let Some(copy) = copy.as_mut() {
+            copy.write(&chunk).await;
+        }
+    }
+    let verdict = checker.finish();
+    let spool = match copy {
+        Some(copy) if verdict.is_clean() => copy.finish(record.size).await,
+        _ => None,
+    };
+    Ok(Some((verdict, spool)))
+}
+
+/// A file that breaks the rules: its report, its record closed, the operator told. No job.
+async fn reject(app: &App, record: &mut Record, etag: &mut String, verdict: &Verdict) -> Result<Outcome, ImportError> {
+    let report_key =
+        reports::write_rejection(&app.s3, &app.config.report_prefix, app.pool.id(), record, verdict).await?;
+    let message = match verdict.problems.first() {
+        Some(first) => format!("{} problem(s); the first: {first}", verdict.problem_count),
+        None => format!("{} problem(s)", verdict.problem_count),
+    };
+    record.reject(report_key.clone(), message)?;
+    *etag = app.ledger.update(record, etag).await?;
+    warn!(problems = verdict.problem_count, report = %report_key, "file rejected");
+    source::settle(&app.s3, app.config.source_object_policy, record, "Rejected").await;
+    app.notifier
+        .not_imported(
+            app.pool.id(),
+            &record.key,
+            "Rejected",
+            json!({ "problemCount": verdict.problem_count, "reportKey": report_key }),
+        )
+        .await;
+    Ok(Outcome::Rejected {
+        problems: verdict.problem_count,
+        report_key,
+    })
+}
+
+/// Creates a job, uploads the claimed version to it and leaves the record Queued; returns the job
+/// id. If the URL runs out before an upload gets through, one more job is tried. A queued record
+/// whose job expired unstarted comes here too, for a fresh job (the old one is abandoned).
+pub async fn deliver(
+    app: &App,
+    record: &mut Record,
+    etag: &mut String,
+    spool: Option<&Spool>,
+) -> Result<String, ImportError> {
+    let name = pool::job_name(&record.key);
+    for _ in 0..2 {
+        let job = app.pool.create_job(&name).await?;
+        tracing::Span::current().record("job_id", job.id.as_str());
+        info!(job_id = %job.id, "import job created");
+        record.uploading(&job.id, &job.name)?;
+        *etag = app.ledger.update(record, etag).await?;
+
+        match upload_with_retries(app, record, &job, spool).await {
+            Ok(()) => {}
+            Err(UploadError::Expired) => {
+                warn!(job_id = %job.id, "pre-signed URL expired before the upload went through; creating a new job");
+                continue;
+            }
+            Err(source) => {
+                let job_id = job.id.clone();
+                record.abandon_job();
+                // Kept as the record's job, so that a retry asks it first.
+                record.job_id = Some(job_id.clone());
+                return Err(ImportError::Upload { job_id, source });
+            }
+        }
+        info!(job_id = %job.id, bytes = record.size, "file uploaded");
+        record.queued()?;
+        *etag = app.ledger.update(record, etag).await?;
+        return Ok(job.id);
+    }
+    record.abandon_job();
+    Err(ImportError::UrlsExpired)
+}
+
+async fn settle_missing(app: &App, record: &mut Record, etag: &mut String) -> Result<Outcome, LedgerError> {
+    let message = "the object changed or was deleted after its event; the new version has its own event";
+    record.vanish(message)?;
+    *etag = app.ledger.update(record, etag).await?;
+    warn!(message, "object missing");
+    Ok(Outcome::Missing {
+        message: message.into(),
+    })
+}
+
+/// Read size of the spooled copy: large reads keep the socket busy (the default is 4 KiB).
+const UPLOAD_READ_BUFFER: usize = 256 * 1024;
+
+/// Uploads the claimed version (from the spool when there is one); retries transient failures
+/// with backoff while the URL has time.
+async fn upload_with_retries(
+    app: &App,
+    record: &Record,
+    job: &pool::NewJob,
+    spool: Option<&Spool>,
+) -> Result<(), UploadError> {
+    let mut delay = Duration::from_millis(500);
+    let mut attempt = 1;
+    loop {
+        let left = assumptions::UPLOAD_URL_LIFETIME.saturating_sub(job.created.elapsed());
+        if left < assumptions::UPLOAD_URL_MARGIN {
+            return Err(UploadError::Expired);
+        }
+        let body = match spool {
+            Some(spool) => ByteStream::read_from()
+                .path(spool.path())
+                .buffer_size(UPLOAD_READ_BUFFER)
+                .build()
+                .await
+                .map_err(|e| UploadError::Transient(format!("reading the spooled copy: {e}")))?,
+            None => match objects::open(&app.s3, record).await {
+                Ok(Some(body)) => body,
+                Ok(None) => {
+                    return Err(UploadError::Refused {
+                        status: 412,
+                        code: "the object changed during the import".into(),
+                    });
+                }
+                Err(e) => return Err(UploadError::Transient(e.to_string())),
+            },
+        };
+        match upload::put(&app.http, &job.presigned_url, body, record.size).await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.is_transient() && attempt < app.config.upload_attempts => {
+                warn!(attempt, error = %e, "upload failed; trying again");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        Config::from_lookup(|n| match n {
+            "USER_POOL_ID" => Some("us-east-1_Abc".into()),
+            "CLOUDWATCH_LOGS_ROLE_ARN" => Some("arn:aws:iam::111111111111:role/R".into()),
+            "DROP_BUCKET" => Some("drops".into()),
+            _ => None,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn only_csv_files_under_the_drop_prefix_are_imported() {
+        let c = config();
+        assert_eq!(ignore_reason(&c, "drops", "incoming/users.csv"), None);
+        assert_eq!(ignore_reason(&c, "drops", "incoming/sub/Users.CSV"), None);
+        assert_eq!(
+            ignore_reason(&c, "drops", "incoming/users.txt").as_deref(),
+            Some("not a .csv file")
+        );
+        assert_eq!(
+            ignore_reason(&c, "drops", "elsewhere/users.csv").as_deref(),
+            Some("outside the drop prefix incoming/")
+        );
+        assert_eq!(
+            ignore_reason(&c, "drops", "import-state/incoming/users.csv@v.json").as_deref(),
+            Some("written by this function")
+        );
+        assert_eq!(
+            ignore_reason(&c, "drops", "import-reports/x.csv").as_deref(),
+            Some("written by this function")
+        );
+    }
+}
