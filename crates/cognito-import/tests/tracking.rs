@@ -703,3 +703,28 @@ async fn a_queued_job_that_expires_after_its_file_was_deleted_ends_missing() {
     assert_eq!(record.status(), Status::Missing, "{record:?}");
     assert_eq!(sb.emulator.users(&sb.pool_id).len(), 20);
 }
+
+#[tokio::test]
+async fn a_resumed_object_that_can_start_starts_in_the_same_pass() {
+    let sb = sandbox_with(EmulatorConfig::default(), &[("UPLOAD_ATTEMPTS", "1")]).await;
+    sb.emulator.faults().drop_uploads(1);
+    let event = drop_file(&sb, "incoming/again.csv", &users_csv(3, 101)).await;
+    sb.invoke(event.clone()).await.unwrap_err();
+    let failed = only_record(&sb).await;
+    assert_eq!(failed.status(), Status::Failed);
+    age(&sb, &failed, 3600).await;
+
+    // One pass: it takes the object up again, uploads it and, the account being free, starts it
+    // under the queue lock it already holds — not a minute later, on the next pass.
+    let answer = sb.pass().await.unwrap();
+    assert_eq!(answer["pass"]["resumed"][0]["what"], "queued", "{answer}");
+    let job_id = answer["pass"]["resumed"][0]["jobId"].as_str().unwrap().to_owned();
+    assert_eq!(answer["pass"]["started"]["jobId"], job_id.as_str(), "{answer}");
+    let record = only_record(&sb).await;
+    assert_eq!(
+        (record.status(), record.job_id.as_deref()),
+        (Status::Started, Some(job_id.as_str()))
+    );
+    let job = finished(&sb, &job_id).await;
+    assert_eq!((job.status, job.imported), (JobStatus::Succeeded, 3));
+}

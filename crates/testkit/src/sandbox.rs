@@ -2,6 +2,7 @@
 //! bucket on it, and the same handler the Lambda runs, fed the events S3 and the schedule send.
 //! The end-to-end tests, the benchmarks and `cognito-import local` build on it.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -10,6 +11,7 @@ use cognito_import_emulator::{Emulator, EmulatorConfig};
 use lambda_runtime::{Context, LambdaEvent};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
+use tracing::Instrument;
 
 use cognito_import::adapters::notify::MetricsSink;
 use cognito_import::app::{self, App};
@@ -142,7 +144,13 @@ impl Sandbox {
 
     /// Runs the Lambda handler on an event, as the runtime would.
     pub async fn invoke(&self, event: Value) -> Result<Value, LocalError> {
-        handler::handle(&self.app, LambdaEvent::new(event, Context::default()))
+        // As the runtime does: a request id, and the invocation's span carrying it.
+        static REQUESTS: AtomicU64 = AtomicU64::new(1);
+        let mut context = Context::default();
+        context.request_id = format!("local-{:08}", REQUESTS.fetch_add(1, Ordering::Relaxed));
+        let span = lambda_runtime::layers::trace::request_span(&context);
+        handler::handle(&self.app, LambdaEvent::new(event, context))
+            .instrument(span)
             .await
             .map_err(|e| LocalError::Handler(e.to_string()))
     }

@@ -208,7 +208,7 @@ async fn missing(app: &App, object: &ObjectRef, message: &str) -> Outcome {
         Ok(_) => {}
         Err(e) => warn!(error = %e, "could not record the missing object"),
     }
-    warn!(message, "object missing");
+    warn!(reason = message, "object missing");
     Outcome::Missing {
         message: message.to_owned(),
     }
@@ -223,7 +223,8 @@ async fn import(app: &App, record: &mut Record, etag: &mut String) -> Result<Out
         if state.status.was_started() {
             record.started()?;
             *etag = app.ledger.update(record, etag).await?;
-            info!(job_id = %previous, status = %state.status, "the earlier attempt's job had started");
+            tracing::Span::current().record("job_id", previous.as_str());
+            info!(status = %state.status, "the earlier attempt's job had started");
             return Ok(Outcome::Started { job_id: previous });
         }
         record.abandon_job();
@@ -324,14 +325,14 @@ pub async fn deliver(
     for _ in 0..2 {
         let job = app.pool.create_job(&name).await?;
         tracing::Span::current().record("job_id", job.id.as_str());
-        info!(job_id = %job.id, "import job created");
+        info!("import job created");
         record.uploading(&job.id, &job.name)?;
         *etag = app.ledger.update(record, etag).await?;
 
         match upload_with_retries(app, record, &job, spool).await {
             Ok(()) => {}
             Err(UploadError::Expired) => {
-                warn!(job_id = %job.id, "pre-signed URL expired before the upload went through; creating a new job");
+                warn!("pre-signed URL expired before the upload went through; creating a new job");
                 continue;
             }
             Err(source) => {
@@ -342,7 +343,7 @@ pub async fn deliver(
                 return Err(ImportError::Upload { job_id, source });
             }
         }
-        info!(job_id = %job.id, bytes = record.size, "file uploaded");
+        info!(bytes = record.size, "file uploaded");
         record.queued()?;
         *etag = app.ledger.update(record, etag).await?;
         return Ok(job.id);
@@ -355,7 +356,7 @@ async fn settle_missing(app: &App, record: &mut Record, etag: &mut String) -> Re
     let message = "the object changed or was deleted after its event; the new version has its own event";
     record.vanish(message)?;
     *etag = app.ledger.update(record, etag).await?;
-    warn!(message, "object missing");
+    warn!(reason = message, "object missing");
     Ok(Outcome::Missing {
         message: message.into(),
     })

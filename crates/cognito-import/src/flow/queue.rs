@@ -141,12 +141,12 @@ async fn start_one(
     match app.pool.start_job(&job_id).await? {
         Start::Started => {
             mark_started(app, record, etag).await?;
-            info!(%job_id, "import job started");
+            info!("import job started");
             report.started = Some(started(record, &job_id));
             Ok(Next::Started)
         }
         Start::Busy(cognito_says) => {
-            info!(%job_id, %cognito_says, "the account has an active import job; waiting");
+            info!(%cognito_says, "the account has an active import job; waiting");
             Ok(Next::Busy)
         }
     }
@@ -156,7 +156,7 @@ async fn start_one(
 /// abandoned (it never ran) and the pinned version uploaded again. Works on a copy: a replacement
 /// that fails half-way leaves the record as it was written last (the next pass replaces it again).
 async fn replace_expired(app: &App, record: &mut Record, etag: &mut String, old: &str) -> Result<String, ImportError> {
-    warn!(job_id = %old, "the queued job expired before it could start; replacing it");
+    warn!(expired_job = %old, "the queued job expired before it could start; replacing it");
     let (mut fresh_record, mut fresh_etag) = (record.clone(), etag.clone());
     let fresh = import::deliver(app, &mut fresh_record, &mut fresh_etag, None).await;
     (*record, *etag) = (fresh_record, fresh_etag);

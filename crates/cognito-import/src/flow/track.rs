@@ -103,7 +103,11 @@ pub async fn complete(
         .completion_date
         .is_some_and(|end| (now_secs() as f64 - end) < assumptions::LOG_SETTLE_TIME.as_secs_f64());
     if (log.lines.len() as i64) < state.rows() && settling {
-        info!(%job_id, logged = log.lines.len(), rows = state.rows(), "the job's log is not complete yet");
+        info!(
+            logged = log.lines.len(),
+            rows = state.rows(),
+            "the job's log is not complete yet"
+        );
         return Ok(None);
     }
 
@@ -155,8 +159,8 @@ pub async fn complete(
     app.ledger.update(record, etag).await?;
     source::settle(&app.s3, app.config.source_object_policy, record, outcome).await;
     app.notifier.finished(&summary).await;
+    // The span names the job: no field twice on one line.
     info!(
-        %job_id,
         status = %summary.status,
         imported = summary.imported_users,
         skipped = summary.skipped_users,
