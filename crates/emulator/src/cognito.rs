@@ -9,10 +9,10 @@ use std::time::SystemTime;
 
 use serde_json::{Value, json};
 
-use crate::Shared;
 use crate::assumptions;
 use crate::import::{Mfa, PoolSchema};
 use crate::json::{ApiError, ApiResult, Input, epoch_seconds, random_id};
+use crate::shared::Shared;
 
 /// The standard attributes in GetCSVHeader's order (`sub` is in the schema but not the header).
 pub const STANDARD_ATTRIBUTES: [&str; 19] = [

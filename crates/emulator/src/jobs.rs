@@ -11,11 +11,11 @@ use std::time::SystemTime;
 use serde_json::json;
 use tracing::{info, warn};
 
-use crate::Shared;
 use crate::assumptions;
 use crate::cognito::{self, JobStatus, messages};
 use crate::import::{ImportFile, Row};
 use crate::json::{ApiError, ApiResult};
+use crate::shared::Shared;
 
 /// StartUserImportJob: checks the job can start, marks it Pending and runs it in the background.
 pub fn start(shared: &Arc<Shared>, pool_id: &str, job_id: &str) -> ApiResult {

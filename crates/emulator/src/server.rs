@@ -14,9 +14,9 @@ use s3s::service::S3Service;
 use time::OffsetDateTime;
 use tracing::debug;
 
-use crate::Shared;
 use crate::faults::Fault;
 use crate::json::{self, ApiError, Input};
+use crate::shared::Shared;
 use crate::sns::{self, SnsError};
 use crate::upload;
 
