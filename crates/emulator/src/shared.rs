@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::cognito::Cognito;
+use crate::cognito::model::Cognito;
 use crate::config::EmulatorConfig;
 use crate::faults::Faults;
 use crate::json;
