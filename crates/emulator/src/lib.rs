@@ -1,8 +1,8 @@
 //! A local stand-in for Amazon Cognito user import jobs, with the S3, CloudWatch Logs and SNS around
 //! them, on one loopback HTTP endpoint that real AWS SDK clients and the AWS CLI talk to.
 //!
-//! - Cognito Identity Provider (AWS JSON 1.1): pools, users and import jobs (`cognito`, `jobs`),
-//!   run by Cognito's rules for import files (`import`).
+//! - Cognito Identity Provider (AWS JSON 1.1): pools, users and import jobs (`cognito`), run by
+//!   Cognito's rules for import files (`import`).
 //! - The pre-signed upload URL of a job (`sigv4`, `upload`), checked the way S3 checks it.
 //! - S3, path-style, for drop buckets (`s3`), on s3s and s3s-fs, with object tagging kept in
 //!   memory (`Emulator::object_tags`).
@@ -30,7 +30,6 @@ pub mod cognito;
 pub mod config;
 pub mod faults;
 pub mod import;
-pub mod jobs;
 pub mod json;
 pub mod logs;
 pub mod s3;
@@ -51,7 +50,7 @@ use s3s::service::S3ServiceBuilder;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
-pub use cognito::{Job, JobStatus, User};
+pub use cognito::model::{Job, JobStatus, User};
 pub use config::EmulatorConfig;
 pub use faults::{Fault, Faults};
 pub use json::ApiError;
@@ -197,7 +196,7 @@ impl Emulator {
 
     /// Runs CreateUserPool with the same JSON members as the API; returns the pool id.
     pub fn create_user_pool(&self, request: serde_json::Value) -> Result<String, ApiError> {
-        let out = cognito::handle(&self.shared, "CreateUserPool", &json::Input(request))?;
+        let out = cognito::api::handle(&self.shared, "CreateUserPool", &json::Input(request))?;
         Ok(out["UserPool"]["Id"]
             .as_str()
             .expect("CreateUserPool answers an Id")
@@ -212,7 +211,7 @@ impl Emulator {
             .get_mut(pool_id)
             .ok_or_else(|| ApiError::not_found(pool_id.to_owned()))?;
         let attributes = attributes.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
-        cognito::new_user(pool, username, attributes, "CONFIRMED", None)?;
+        cognito::users::new_user(pool, username, attributes, "CONFIRMED", None)?;
         Ok(())
     }
 
@@ -230,7 +229,7 @@ impl Emulator {
     pub fn job(&self, job_id: &str) -> Option<Job> {
         let mut state = self.shared.cognito.lock().unwrap();
         let job = state.jobs.get_mut(job_id)?;
-        cognito::expire_if_due(job, self.shared.config.job_expiry);
+        cognito::model::expire_if_due(job, self.shared.config.job_expiry);
         Some(job.clone())
     }
 
