@@ -1,8 +1,8 @@
 //! A local stand-in for Amazon Cognito user import jobs, with the S3, CloudWatch Logs and SNS around
 //! them, on one loopback HTTP endpoint that real AWS SDK clients and the AWS CLI talk to.
 //!
-//! - Cognito Identity Provider (AWS JSON 1.1): pools, users and import jobs (`cognito`, `jobs`),
-//!   run by Cognito's rules for import files (`import`).
+//! - Cognito Identity Provider (AWS JSON 1.1): pools, users and import jobs (`cognito`), run by
+//!   Cognito's rules for import files (`import`).
 //! - The pre-signed upload URL of a job (`sigv4`, `upload`), checked the way S3 checks it.
 //! - S3, path-style, for drop buckets (`s3`), on s3s and s3s-fs, with object tagging kept in
 //!   memory (`Emulator::object_tags`).
@@ -12,6 +12,10 @@
 //!
 //! Every call is SigV4-verified against the configured credentials. Faults (`faults`) can be
 //! switched on by tests. What Cognito does not document is chosen in `assumptions`.
+//!
+//! The configuration (`config`) and the state every request and job share (`shared`) sit below the
+//! services, which take them as their context; this root only starts and serves, and no module
+//! calls back up into it.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -23,80 +27,35 @@
 
 pub mod assumptions;
 pub mod cognito;
+pub mod config;
 pub mod faults;
 pub mod import;
-pub mod jobs;
 pub mod json;
 pub mod logs;
 pub mod s3;
 pub mod server;
+pub mod shared;
 pub mod sigv4;
 pub mod sns;
 pub mod upload;
 
 use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
 use s3s::auth::SimpleAuth;
 use s3s::service::S3ServiceBuilder;
-use time::OffsetDateTime;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
-pub use cognito::{Job, JobStatus, User};
+pub use cognito::model::{Job, JobStatus, User};
+pub use config::EmulatorConfig;
 pub use faults::{Fault, Faults};
 pub use json::ApiError;
+pub use shared::Shared;
 pub use sns::Published;
-
-/// How an emulator behaves. `Default` gives a fast, Cognito-like emulator on an ephemeral port.
-#[derive(Clone, Debug)]
-pub struct EmulatorConfig {
-    /// Where to listen; port 0 picks a free one.
-    pub bind: SocketAddr,
-    /// Where S3 keeps buckets; `None` uses a temporary directory removed on drop.
-    pub data_dir: Option<PathBuf>,
-    pub region: String,
-    pub account_id: String,
-    /// Access key → secret pairs accepted in SigV4 signatures.
-    pub credentials: Vec<(String, String)>,
-    /// The endpoint written into pre-signed URLs; defaults to `http://<bound address>`.
-    pub public_endpoint: Option<String>,
-    /// Time between a job's status steps (Pending → InProgress → …).
-    pub job_step: Duration,
-    /// Time spent on each row; zero by default, raised by tests that stop a job mid-way.
-    pub row_delay: Duration,
-    /// A Created job not started within this time becomes Expired.
-    pub job_expiry: Duration,
-    /// Cognito's documented rule: the header must hold every GetCSVHeader column. `false` accepts
-    /// a subset (an older documentation example did).
-    pub require_full_header: bool,
-    /// Import jobs a pool may create (Cognito's quota is 1,000).
-    pub jobs_per_pool: usize,
-    /// Share of failed-or-skipped rows above which a job ends Failed.
-    pub failed_ratio: f64,
-}
-
-impl Default for EmulatorConfig {
-    fn default() -> Self {
-        EmulatorConfig {
-            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-            data_dir: None,
-            region: "us-east-1".into(),
-            account_id: "111111111111".into(),
-            credentials: vec![("test".into(), "test".into())],
-            public_endpoint: None,
-            job_step: Duration::from_millis(20),
-            row_delay: Duration::ZERO,
-            job_expiry: assumptions::DEFAULT_JOB_EXPIRY,
-            require_full_header: true,
-            jobs_per_pool: assumptions::DEFAULT_JOBS_PER_POOL,
-            failed_ratio: assumptions::FAILED_OR_SKIPPED_RATIO,
-        }
-    }
-}
 
 /// Why the emulator could not start.
 #[derive(Debug, thiserror::Error)]
@@ -107,67 +66,6 @@ pub enum StartError {
     DataDir { path: PathBuf, source: std::io::Error },
     #[error("cannot open the S3 store: {0}")]
     Store(String),
-}
-
-/// State shared by every request and job.
-pub struct Shared {
-    pub(crate) config: EmulatorConfig,
-    pub(crate) cognito: Mutex<cognito::Cognito>,
-    pub(crate) logs: Mutex<logs::Logs>,
-    pub(crate) sns: Mutex<sns::Sns>,
-    /// Object tags, shared with the S3 store.
-    pub(crate) tags: Arc<s3::ObjectTags>,
-    pub(crate) faults: Arc<Faults>,
-    s3_root: PathBuf,
-    endpoint: String,
-    /// The key that signs pre-signed URLs, standing in for Cognito's own credentials.
-    import_key: (String, String),
-}
-
-impl Shared {
-    pub(crate) fn import_bucket(&self) -> String {
-        format!("aws-cognito-idp-user-import-{}", self.config.region)
-    }
-
-    fn import_key_path(&self, pool_id: &str, job_id: &str) -> String {
-        format!("{}/{pool_id}/{job_id}", self.config.account_id)
-    }
-
-    /// Where s3s-fs keeps the file uploaded for a job.
-    pub(crate) fn import_object_path(&self, pool_id: &str, job_id: &str) -> PathBuf {
-        self.s3_root
-            .join(self.import_bucket())
-            .join(self.import_key_path(pool_id, job_id))
-    }
-
-    pub(crate) fn secret_for(&self, access_key: &str) -> Option<String> {
-        self.config
-            .credentials
-            .iter()
-            .find(|(ak, _)| ak == access_key)
-            .map(|(_, sk)| sk.clone())
-    }
-
-    /// A fresh pre-signed PUT URL for a job's file, valid 899 s (or the injected lifetime: the
-    /// signing time is moved back so that `X-Amz-Expires` keeps its real value).
-    pub(crate) fn presigned_url(&self, pool_id: &str, job_id: &str) -> String {
-        const EXPIRES: u32 = 899;
-        let mut signed_at = OffsetDateTime::now_utc();
-        if let Some(lifetime) = self.faults.url_lifetime() {
-            let cut = Duration::from_secs(EXPIRES.into()).saturating_sub(lifetime);
-            signed_at -= cut;
-        }
-        let path = format!("/{}/{}", self.import_bucket(), self.import_key_path(pool_id, job_id));
-        sigv4::presign_put(&sigv4::Presign {
-            endpoint: &self.endpoint,
-            path: &path,
-            access_key: &self.import_key.0,
-            secret: &self.import_key.1,
-            region: &self.config.region,
-            signed_at,
-            expires_seconds: EXPIRES,
-        })
-    }
 }
 
 /// A running emulator. Dropping it stops the server and its jobs.
@@ -202,40 +100,29 @@ impl Emulator {
                 (Some(dir), path)
             }
         };
-        let import_key = ("ASIACOGNITOIMPORT".to_owned(), json::random_id(40));
         let endpoint = config
             .public_endpoint
             .clone()
             .unwrap_or_else(|| format!("http://{addr}"));
-        let shared = Arc::new(Shared {
-            cognito: Mutex::default(),
-            logs: Mutex::default(),
-            sns: Mutex::new(sns::Sns::new(&config.region, &config.account_id)),
-            tags: Arc::default(),
-            faults: Arc::default(),
-            s3_root,
-            endpoint,
-            import_key,
-            config,
-        });
-        let import_dir = shared.s3_root.join(shared.import_bucket());
+        let shared = Arc::new(Shared::new(config, s3_root, endpoint));
+        let import_dir = shared.s3_root().join(shared.import_bucket());
         std::fs::create_dir_all(&import_dir).map_err(|source| StartError::DataDir {
             path: import_dir,
             source,
         })?;
-        let fs = s3s_fs::FileSystem::new(&shared.s3_root).map_err(|e| StartError::Store(format!("{e:?}")))?;
+        let fs = s3s_fs::FileSystem::new(shared.s3_root()).map_err(|e| StartError::Store(format!("{e:?}")))?;
 
         let mut builder =
             S3ServiceBuilder::new(s3::Store::new(fs, Arc::clone(&shared.tags), Arc::clone(&shared.faults)));
         let mut auth = SimpleAuth::new();
-        for (ak, sk) in shared.config.credentials.iter().chain([&shared.import_key]) {
+        for (ak, sk) in shared.config.credentials.iter().chain([shared.import_key()]) {
             auth.register(ak.clone(), sk.clone().into());
         }
         builder.set_auth(auth);
         builder.set_access(s3::Access {
             region: shared.config.region.clone(),
             import_bucket: shared.import_bucket(),
-            import_access_key: shared.import_key.0.clone(),
+            import_access_key: shared.import_key().0.clone(),
             faults: Arc::clone(&shared.faults),
         });
         let s3 = builder.build();
@@ -264,7 +151,7 @@ impl Emulator {
 
     /// Where S3 keeps its buckets (one directory per bucket).
     pub fn s3_root(&self) -> &Path {
-        &self.shared.s3_root
+        self.shared.s3_root()
     }
 
     /// The bucket pre-signed URLs write to.
@@ -282,7 +169,7 @@ impl Emulator {
         // s3s-fs keeps an object at <root>/<bucket>/<key>; anything but plain names stays out.
         let relative = Path::new(bucket).join(key);
         let plain = relative.components().all(|c| matches!(c, Component::Normal(_)));
-        if bucket.is_empty() || key.is_empty() || !plain || !self.shared.s3_root.join(relative).exists() {
+        if bucket.is_empty() || key.is_empty() || !plain || !self.shared.s3_root().join(relative).exists() {
             return None;
         }
         Some(self.shared.tags.get(bucket, key))
@@ -309,7 +196,7 @@ impl Emulator {
 
     /// Runs CreateUserPool with the same JSON members as the API; returns the pool id.
     pub fn create_user_pool(&self, request: serde_json::Value) -> Result<String, ApiError> {
-        let out = cognito::handle(&self.shared, "CreateUserPool", &json::Input(request))?;
+        let out = cognito::api::handle(&self.shared, "CreateUserPool", &json::Input(request))?;
         Ok(out["UserPool"]["Id"]
             .as_str()
             .expect("CreateUserPool answers an Id")
@@ -324,7 +211,7 @@ impl Emulator {
             .get_mut(pool_id)
             .ok_or_else(|| ApiError::not_found(pool_id.to_owned()))?;
         let attributes = attributes.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
-        cognito::new_user(pool, username, attributes, "CONFIRMED", None)?;
+        cognito::users::new_user(pool, username, attributes, "CONFIRMED", None)?;
         Ok(())
     }
 
@@ -342,7 +229,7 @@ impl Emulator {
     pub fn job(&self, job_id: &str) -> Option<Job> {
         let mut state = self.shared.cognito.lock().unwrap();
         let job = state.jobs.get_mut(job_id)?;
-        cognito::expire_if_due(job, self.shared.config.job_expiry);
+        cognito::model::expire_if_due(job, self.shared.config.job_expiry);
         Some(job.clone())
     }
 

@@ -14,9 +14,9 @@ use s3s::service::S3Service;
 use time::OffsetDateTime;
 use tracing::debug;
 
-use crate::Shared;
 use crate::faults::Fault;
 use crate::json::{self, ApiError, Input};
+use crate::shared::Shared;
 use crate::sns::{self, SnsError};
 use crate::upload;
 
@@ -125,7 +125,7 @@ fn json_call(shared: &Arc<Shared>, parts: &http::request::Parts, body: &[u8], ta
     };
     let result = match service {
         "logs" => shared.logs.lock().unwrap().handle(op, &input),
-        _ => crate::cognito::handle(shared, op, &input),
+        _ => crate::cognito::api::handle(shared, op, &input),
     };
     match fault {
         Some(lost @ Fault::LoseAnswer) => Err(error(lost)),

@@ -1,4 +1,5 @@
-//! Starting and running user import jobs by Cognito's documented rules.
+//! Running a started user import job by Cognito's documented rules (StartUserImportJob, in
+//! `import_jobs`, checks and starts it).
 //!
 //! A started job walks Pending → InProgress → Succeeded or Failed, one observable step at a time
 //! (`EmulatorConfig::job_step` apart); StopUserImportJob turns it Stopping, and the runner ends it
@@ -6,68 +7,14 @@
 //! written per row in Cognito's format.
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
-use serde_json::json;
 use tracing::{info, warn};
 
-use crate::Shared;
+use super::model::{JobStatus, messages};
+use super::users::new_user;
 use crate::assumptions;
-use crate::cognito::{self, JobStatus, messages};
 use crate::import::{ImportFile, Row};
-use crate::json::{ApiError, ApiResult};
-
-/// StartUserImportJob: checks the job can start, marks it Pending and runs it in the background.
-pub fn start(shared: &Arc<Shared>, pool_id: &str, job_id: &str) -> ApiResult {
-    let uploaded = shared.import_object_path(pool_id, job_id).is_file();
-    let mut state = shared.cognito.lock().unwrap();
-    let pool = state.pool(pool_id)?;
-    let auto_verifies = pool.auto_verified.iter().any(|a| a == "email" || a == "phone_number");
-    let job = state
-        .jobs
-        .get_mut(job_id)
-        .filter(|j| j.pool_id == pool_id)
-        .ok_or_else(|| ApiError::not_found(format!("Import job {job_id} does not exist.")))?;
-    cognito::expire_if_due(job, shared.config.job_expiry);
-    if job.status != JobStatus::Created {
-        return Err(ApiError::new(
-            assumptions::NOT_CREATED_START_ERROR,
-            format!(
-                "Import job {job_id} is {} and cannot be started; only a Created job can.",
-                job.status.as_str()
-            ),
-        ));
-    }
-    if !uploaded {
-        return Err(ApiError::new(
-            "PreconditionNotMetException",
-            format!("No csv file was uploaded for {job_id}"),
-        ));
-    }
-    if !auto_verifies {
-        return Err(ApiError::new(
-            assumptions::NO_AUTO_VERIFY_ERROR,
-            "The user pool must auto-verify email or phone_number before users can be imported.",
-        ));
-    }
-    if let Some(active) = state.jobs.values().find(|j| j.status.is_active()) {
-        let active = active.id.clone();
-        return Err(ApiError::new(
-            assumptions::SECOND_ACTIVE_JOB_ERROR,
-            format!("Another import job ({active}) is already in progress in this account; one may run at a time."),
-        ));
-    }
-    let job = state.jobs.get_mut(job_id).expect("found above");
-    job.status = JobStatus::Pending;
-    job.started = Some(SystemTime::now());
-    let out = json!({ "UserImportJob": job.to_json() });
-    drop(state);
-
-    let shared = Arc::clone(shared);
-    let (pool_id, job_id) = (pool_id.to_owned(), job_id.to_owned());
-    tokio::spawn(async move { run(shared, pool_id, job_id).await });
-    Ok(out)
-}
+use crate::shared::Shared;
 
 /// What a row did to the pool.
 enum Outcome {
@@ -76,7 +23,8 @@ enum Outcome {
     Failed(String),
 }
 
-async fn run(shared: Arc<Shared>, pool_id: String, job_id: String) {
+/// Walks a Pending job to its end, one row at a time.
+pub(super) async fn run(shared: Arc<Shared>, pool_id: String, job_id: String) {
     let step = shared.config.job_step;
     tokio::time::sleep(step).await;
     if !set_in_progress(&shared, &job_id) {
@@ -170,7 +118,7 @@ fn apply(shared: &Shared, pool_id: &str, row: Row) -> (u64, Outcome) {
                 return (user.line, Outcome::Skipped);
             }
             let line = user.line;
-            match cognito::new_user(
+            match new_user(
                 pool,
                 &user.username,
                 user.attributes,
@@ -189,7 +137,7 @@ fn stopped(shared: &Shared, job_id: &str) -> bool {
     let mut state = shared.cognito.lock().unwrap();
     match state.jobs.get_mut(job_id) {
         Some(job) if job.status == JobStatus::Stopping => {
-            cognito::finish(job, JobStatus::Stopped, messages::STOPPED);
+            job.finish(JobStatus::Stopped, messages::STOPPED);
             info!(job_id, "import job stopped");
             true
         }
@@ -204,7 +152,7 @@ fn set_in_progress(shared: &Shared, job_id: &str) -> bool {
     let mut state = shared.cognito.lock().unwrap();
     match state.jobs.get_mut(job_id) {
         Some(job) if job.status == JobStatus::Stopping => {
-            cognito::finish(job, JobStatus::Stopped, messages::STOPPED);
+            job.finish(JobStatus::Stopped, messages::STOPPED);
             info!(job_id, "import job stopped");
             false
         }
@@ -226,7 +174,7 @@ fn end(shared: &Shared, job_id: &str, status: JobStatus, message: &str) {
         } else {
             (status, message)
         };
-        cognito::finish(job, status, message);
+        job.finish(status, message);
         info!(
             job_id,
             status = status.as_str(),
