@@ -2,7 +2,8 @@
 # The AWS SAM stack, checked offline: cfn-lint, sam validate (with and without --lint), checkov
 # for each trigger kind, then `sam build` of the function for arm64 and a look at the built
 # bootstrap (an AArch64 ELF executable, without the emulator in it). Installs its pinned tools
-# into .venv-infra/ (two venvs: aws-sam-cli and checkov cannot share one). Needs no AWS account.
+# into .venv-infra/ (two venvs: aws-sam-cli and checkov cannot share one) and cfn-guard into .tools/
+# (cargo install, about 2 minutes the first time). Needs no AWS account.
 #
 #   bash scripts/infra-check.sh                      # everything; a cold sam build takes ~5+ min
 #   INFRA_SKIP_BUILD=1 bash scripts/infra-check.sh   # the template checks only (seconds)
@@ -15,6 +16,9 @@ CFN_LINT_VERSION=1.58.0
 CARGO_LAMBDA_VERSION=1.9.2
 ZIGLANG_VERSION=0.17.1
 CHECKOV_VERSION=3.3.30
+# Built from crates.io with cargo (no prebuilt binary is fetched), into .tools/bin.
+CFN_GUARD_VERSION=3.2.1
+TOOLS=.tools
 VENV=.venv-infra
 TEMPLATE=template.yaml
 # The function's logical id in the template, and so its directory under .aws-sam/build.
@@ -74,6 +78,11 @@ mkdir -p "$VENV"
 ensure_venv "$VENV/sam" "aws-sam-cli==$SAM_CLI_VERSION" "cfn-lint==$CFN_LINT_VERSION" \
     "cargo-lambda==$CARGO_LAMBDA_VERSION" "ziglang==$ZIGLANG_VERSION"
 ensure_venv "$VENV/checkov" "checkov==$CHECKOV_VERSION"
+CFN_GUARD="$PWD/$TOOLS/bin/cfn-guard"
+if [[ $("$CFN_GUARD" --version 2>/dev/null) != "cfn-guard $CFN_GUARD_VERSION" ]]; then
+    say "installing cfn-guard $CFN_GUARD_VERSION into $TOOLS (cargo install, about 2 minutes)"
+    cargo install cfn-guard --version "$CFN_GUARD_VERSION" --locked --root "$PWD/$TOOLS"
+fi
 # sam, cfn-lint, cargo-lambda and zig (python3 -m ziglang, found by cargo-lambda) come first.
 export PATH="$PWD/$VENV/sam/bin:$PATH"
 CHECKOV="$PWD/$VENV/checkov/bin/checkov"
@@ -82,9 +91,57 @@ cfn-lint --version
 cargo lambda --version
 say "zig $(python3 -m ziglang version)"
 say "checkov $("$CHECKOV" --version)"
+"$CFN_GUARD" --version
 
 step "cfn-lint $TEMPLATE"
 cfn-lint "$TEMPLATE"
+
+step "cfn-guard: rules/*.guard on $TEMPLATE"
+# The declarative policy rules (one file per concern; rules/tests/ holds their fixtures).
+"$CFN_GUARD" validate -d "$TEMPLATE" -r rules/ --show-summary fail
+# A rule that skips found nothing to check (its resource renamed or gone): that is a failure too.
+"$CFN_GUARD" validate -d "$TEMPLATE" -r rules/ --structured -o json --show-summary none |
+    python3 -c '
+import json, sys
+skipped = sorted({rule for report in json.load(sys.stdin) for rule in report["not_applicable"]})
+if skipped:
+    sys.exit("infra-check: these cfn-guard rules skipped template.yaml (nothing to check): " + ", ".join(skipped))
+'
+
+step "cfn-guard test: each rules file against its fixtures"
+# Every rule must meet each expectation of rules/tests/<file>_tests.yaml, and have at least one
+# fixture it passes and one it fails (a failing input breaks the good snippet as the rule exists
+# to catch), so that no rule goes untested.
+for rules in rules/*.guard; do
+    tests="rules/tests/$(basename "$rules" .guard)_tests.yaml"
+    if [[ ! -f $tests ]]; then
+        say "$rules has no fixtures ($tests)" >&2
+        exit 1
+    fi
+    if ! report=$("$CFN_GUARD" test -r "$rules" -t "$tests" -o json); then
+        "$CFN_GUARD" test -r "$rules" -t "$tests" || true
+        say "$rules does not meet its fixtures ($tests)" >&2
+        exit 1
+    fi
+    python3 -c '
+import json, re, sys
+rules_file, report = sys.argv[1], json.loads(sys.argv[2])
+# Named rules (parameterized helpers take arguments and are checked through their callers).
+names = re.findall(r"^rule\s+(\w+)\s*(?:when\s|\{)", open(rules_file).read(), re.M)
+seen = {}
+for case in report["test_cases"]:
+    name = case["name"]
+    if case["failed_rules"]:
+        sys.exit(f"infra-check: {rules_file}: test case {name!r} failed")
+    for rule in case["passed_rules"]:
+        seen.setdefault(rule["name"], set()).add(rule["evaluated"])
+missing = [f"{n} (has {sorted(seen.get(n, []))})" for n in names if not {"PASS", "FAIL"} <= seen.get(n, set())]
+if missing:
+    sys.exit(f"infra-check: {rules_file}: rules without both a passing and a failing fixture: " + ", ".join(missing))
+cases = len(report["test_cases"])
+print(f"infra-check: {rules_file}: {len(names)} rules, {cases} fixtures, all as expected")
+' "$rules" "$report"
+done
 
 step "sam validate --lint"
 sam validate --lint --template "$TEMPLATE"

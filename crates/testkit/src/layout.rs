@@ -96,9 +96,10 @@ impl<'ast> Visit<'ast> for Paths {
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
         // A `#[cfg(test)] mod tests { … }` inside a file belongs to that file's module: its uses
         // are the module's own (tests may reach anywhere below, so they are skipped).
-        let is_test = item.attrs.iter().any(|a| {
-            a.path().is_ident("cfg") && a.parse_args::<syn::Ident>().is_ok_and(|i| i == "test")
-        });
+        let is_test = item
+            .attrs
+            .iter()
+            .any(|a| a.path().is_ident("cfg") && a.parse_args::<syn::Ident>().is_ok_and(|i| i == "test"));
         if !is_test {
             syn::visit::visit_item_mod(self, item);
         }
@@ -174,7 +175,10 @@ impl ModuleGraph {
                 if let Some(target) = resolve(module, path, &modules, &BTreeMap::new())
                     && target != *module
                 {
-                    reexports.entry(module.clone()).or_default().insert(name.clone(), target);
+                    reexports
+                        .entry(module.clone())
+                        .or_default()
+                        .insert(name.clone(), target);
                 }
             }
         }

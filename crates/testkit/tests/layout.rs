@@ -11,7 +11,11 @@ fn src(krate: &str) -> PathBuf {
 
 fn assert_acyclic(krate: &str) -> ModuleGraph {
     let graph = ModuleGraph::of_crate(&src(krate));
-    assert!(graph.edges.len() > 3, "{krate}: too few modules found: {:?}", graph.edges);
+    assert!(
+        graph.edges.len() > 3,
+        "{krate}: too few modules found: {:?}",
+        graph.edges
+    );
     let cycles = graph.cycles();
     assert!(cycles.is_empty(), "{krate} has module cycles: {cycles:?}");
     graph
@@ -34,7 +38,11 @@ fn the_function_crates_layers_call_only_down() {
         }
     }
     for upper in ["app", "flow", "handler"] {
-        assert_eq!(graph.edges_between("adapters", upper), [], "adapters must not call {upper}");
+        assert_eq!(
+            graph.edges_between("adapters", upper),
+            [],
+            "adapters must not call {upper}"
+        );
     }
     assert_eq!(graph.edges_between("app", "flow"), []);
     assert_eq!(graph.edges_between("flow", "handler"), []);
