@@ -12,7 +12,7 @@ fn src(krate: &str) -> PathBuf {
 fn assert_acyclic(krate: &str) -> ModuleGraph {
     let graph = ModuleGraph::of_crate(&src(krate));
     assert!(
-        graph.edges.len() > 3,
+        graph.edges.len() > 1,
         "{krate}: too few modules found: {:?}",
         graph.edges
     );
