@@ -10,33 +10,14 @@
 
 use std::io::{self, Write};
 
-/// The 21 columns GetCSVHeader returns for a pool with only the standard attributes.
+/// The 21 columns GetCSVHeader returns for a pool with only the standard attributes: the
+/// stand-in's standard attributes, then Cognito's own two columns.
 pub fn standard_header() -> Vec<String> {
-    [
-        "name",
-        "given_name",
-        "family_name",
-        "middle_name",
-        "nickname",
-        "preferred_username",
-        "profile",
-        "picture",
-        "website",
-        "email",
-        "email_verified",
-        "gender",
-        "birthdate",
-        "zoneinfo",
-        "locale",
-        "phone_number",
-        "phone_number_verified",
-        "address",
-        "updated_at",
-        "cognito:mfa_enabled",
-        "cognito:username",
-    ]
-    .map(String::from)
-    .to_vec()
+    cognito_import_emulator::cognito::STANDARD_ATTRIBUTES
+        .into_iter()
+        .chain(["cognito:mfa_enabled", "cognito:username"])
+        .map(String::from)
+        .collect()
 }
 
 /// (as written, as in an email address)

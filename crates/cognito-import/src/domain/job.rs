@@ -21,6 +21,18 @@ pub enum JobStatus {
 }
 
 impl JobStatus {
+    /// Every status Cognito reports, in lifecycle order.
+    pub const ALL: [JobStatus; 8] = [
+        JobStatus::Created,
+        JobStatus::Pending,
+        JobStatus::InProgress,
+        JobStatus::Stopping,
+        JobStatus::Stopped,
+        JobStatus::Failed,
+        JobStatus::Expired,
+        JobStatus::Succeeded,
+    ];
+
     /// The status Cognito's API spells `name`.
     pub fn from_api(name: &str) -> JobStatus {
         serde_json::from_value(serde_json::Value::String(name.to_owned())).unwrap_or(JobStatus::Unknown)
@@ -106,16 +118,7 @@ mod tests {
 
     #[test]
     fn statuses_read_and_write_as_cognito_spells_them() {
-        for status in [
-            JobStatus::Created,
-            JobStatus::Pending,
-            JobStatus::InProgress,
-            JobStatus::Stopping,
-            JobStatus::Stopped,
-            JobStatus::Failed,
-            JobStatus::Expired,
-            JobStatus::Succeeded,
-        ] {
+        for status in JobStatus::ALL {
             assert_eq!(JobStatus::from_api(status.as_str()), status);
             assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
         }
@@ -124,20 +127,11 @@ mod tests {
 
     #[test]
     fn only_pending_and_in_progress_are_active_and_four_statuses_are_final() {
-        let active: Vec<_> = [
-            JobStatus::Created,
-            JobStatus::Pending,
-            JobStatus::InProgress,
-            JobStatus::Stopping,
-            JobStatus::Stopped,
-            JobStatus::Failed,
-            JobStatus::Expired,
-            JobStatus::Succeeded,
-            JobStatus::Unknown,
-        ]
-        .into_iter()
-        .filter(|s| s.is_active())
-        .collect();
+        let active: Vec<_> = JobStatus::ALL
+            .into_iter()
+            .chain([JobStatus::Unknown])
+            .filter(|s| s.is_active())
+            .collect();
         assert_eq!(active, [JobStatus::Pending, JobStatus::InProgress]);
         assert!(JobStatus::Expired.is_finished() && !JobStatus::Expired.was_started());
         assert!(!JobStatus::Stopping.is_finished() && JobStatus::Stopping.was_started());
