@@ -251,9 +251,20 @@ for marker in (b"cognito_import_emulator", b"aws-cognito-idp-user-import-"):
 for marker in (b"CLOUDWATCH_LOGS_ROLE_ARN", b"CLAIM_LEASE_SECONDS"):
     if marker not in data:
         problems.append(f"does not contain {marker.decode()!r}: is this the import function?")
+# The deployment package: SAM zips the bootstrap with deflate; the zip must stay small (cold
+# starts, uploads).
+import io, zipfile
+package = io.BytesIO()
+with zipfile.ZipFile(package, "w", zipfile.ZIP_DEFLATED) as z:
+    z.write(path, "bootstrap")
+zipped = len(package.getvalue())
+MAX_ZIP = 8_000_000
+if zipped > MAX_ZIP:
+    problems.append(f"the zip is {zipped / 1e6:.1f} MB, over {MAX_ZIP / 1e6:.0f} MB")
 if problems:
     sys.exit("infra-check: " + path + ":\n  - " + "\n  - ".join(problems))
-print(f"infra-check: {path}: AArch64 {kind}, stripped, {len(data) / 1e6:.1f} MB, no emulator in it")
+print(f"infra-check: {path}: AArch64 {kind}, stripped, {len(data) / 1e6:.1f} MB "
+      f"({zipped / 1e6:.1f} MB zipped), no emulator in it")
 EOF
 
 step "finished"
