@@ -1,8 +1,8 @@
 //! What a file is held to: Cognito's limits, and the rules the checker assumes where the reference is
 //! silent or loose, each one named item.
 //!
-//! The shapes assumed of single values (`is_email`, `is_birthdate`, ...) are assumptions too; they are
-//! still in `mod.rs`.
+//! The shapes assumed of single values (`is_email`, `is_birthdate`, ...) are assumptions too; they are in
+//! `values.rs`, beside the code that makes them fast.
 
 #[cfg(doc)] // named in the docs only
 use super::{
@@ -15,7 +15,7 @@ use super::{
 //
 // Everything below in this section is a rule that the reference (shared/cognito-import-reference.md)
 // does not state, or states only loosely. Each is one named item, so that a rule learned from Cognito
-// itself is changed in one place (the value shapes are still in mod.rs).
+// itself is changed in one place (the value shapes are in values.rs).
 // =====================================================================================================
 
 /// Longest `cognito:username`, in characters (Unicode scalar values, an escaped comma counting one).

@@ -1,7 +1,7 @@
 //! What the pool requires of a file (from GetCSVHeader and DescribeUserPool): the input of a check.
 
 #[cfg(doc)] // named in the docs only
-use super::is_integer;
+use super::values::is_integer;
 
 /// A user pool's multi-factor authentication setting (`MfaConfiguration` of DescribeUserPool).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

@@ -6,10 +6,10 @@ use std::fmt;
 use super::limits::MAX_LISTED_PROBLEMS;
 #[cfg(doc)] // named in the docs only
 use super::{
-    has_whitespace, is_birthdate, is_email, is_epoch_seconds, is_integer, is_phone_number,
     limits::{
         MAX_BYTES, MAX_CUSTOM_STRING_CHARS, MAX_ROW_CHARS, MAX_ROWS, MAX_USERNAME_CHARS, is_quoted, looks_like_data,
     },
+    values::{has_whitespace, is_birthdate, is_email, is_epoch_seconds, is_integer, is_phone_number},
 };
 
 /// One thing wrong with the file.
