@@ -93,15 +93,24 @@ impl<'ast> Visit<'ast> for Paths {
         syn::visit::visit_path(self, path);
     }
 
-    fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
-        // A `#[cfg(test)] mod tests { … }` inside a file belongs to that file's module: its uses
-        // are the module's own (tests may reach anywhere below, so they are skipped).
-        let is_test = item
-            .attrs
+    fn visit_item(&mut self, item: &'ast syn::Item) {
+        // Code only for tests (`#[cfg(test)] mod tests`, test helpers) may reach anywhere below or
+        // beside, and `#[cfg(doc)]` imports exist only for doc links: neither is a dependency.
+        let attrs: &[syn::Attribute] = match item {
+            syn::Item::Mod(i) => &i.attrs,
+            syn::Item::Use(i) => &i.attrs,
+            syn::Item::Fn(i) => &i.attrs,
+            syn::Item::Impl(i) => &i.attrs,
+            syn::Item::Struct(i) => &i.attrs,
+            syn::Item::Enum(i) => &i.attrs,
+            syn::Item::Const(i) => &i.attrs,
+            _ => &[],
+        };
+        let test_or_doc = attrs
             .iter()
-            .any(|a| a.path().is_ident("cfg") && a.parse_args::<syn::Ident>().is_ok_and(|i| i == "test"));
-        if !is_test {
-            syn::visit::visit_item_mod(self, item);
+            .any(|a| a.path().is_ident("cfg") && a.parse_args::<syn::Ident>().is_ok_and(|i| i == "test" || i == "doc"));
+        if !test_or_doc {
+            syn::visit::visit_item(self, item);
         }
     }
 }
