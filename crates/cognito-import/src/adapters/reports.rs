@@ -84,7 +84,7 @@ pub async fn write_lines(
     log: &JobLog,
     source: Option<ByteStream>,
 ) -> Result<Vec<LineOutcome>, ReportError> {
-    let file = tempfile::Builder::new().prefix("cognito-import-lines-").tempfile()?;
+    let file = crate::adapters::spool::owned_temp_file("lines-", ".csv")?;
     let mut joiner = Joiner::new(log, std::io::BufWriter::new(file.reopen()?))?;
     if let Some(body) = source {
         join_source(body, &mut joiner).await?;

@@ -10,26 +10,48 @@ use std::path::Path;
 use tokio::io::AsyncWriteExt;
 use tracing::warn;
 
-/// Temporary files this function leaves behind only when its invocation is killed (a timeout):
-/// Lambda keeps `/tmp` across invocations, so they are removed at start-up.
-const PREFIXES: [&str; 2] = ["cognito-import-", "cognito-import-lines-"];
+/// The names of the temporary files this function makes (spools and per-line reports).
+const PREFIX: &str = "cognito-import-";
 
-/// Removes temporary files of earlier, killed invocations (older than `age`); returns how many.
-pub fn clean_stale(age: std::time::Duration) -> usize {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+/// A temporary file owned by the invocation that made it: it holds an exclusive advisory lock on
+/// the file for as long as the file exists, and the lock goes when the process does. Several
+/// invocations may share one environment (Lambda Managed Instances, `run_concurrent`, two `handle`
+/// runs on one machine), so a file is stale only when nobody holds its lock — never because of its
+/// age or because a new process started.
+pub fn owned_temp_file(prefix: &str, suffix: &str) -> std::io::Result<tempfile::NamedTempFile> {
+    owned_temp_file_in(&std::env::temp_dir(), prefix, suffix)
+}
+
+fn owned_temp_file_in(dir: &Path, prefix: &str, suffix: &str) -> std::io::Result<tempfile::NamedTempFile> {
+    let file = tempfile::Builder::new()
+        .prefix(&format!("{PREFIX}{prefix}"))
+        .suffix(suffix)
+        .tempfile_in(dir)?;
+    file.as_file().try_lock().map_err(std::io::Error::other)?;
+    Ok(file)
+}
+
+/// Removes this function's temporary files that no living invocation owns (their lock is free):
+/// files left by a killed invocation. Returns how many. Safe to run at any time.
+pub fn clean_stale() -> usize {
+    clean_stale_in(&std::env::temp_dir())
+}
+
+fn clean_stale_in(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
     let mut removed = 0;
     for entry in entries.flatten() {
-        let name = entry.file_name();
-        let old = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .is_ok_and(|t| t.elapsed().is_ok_and(|e| e > age));
-        if old
-            && PREFIXES.iter().any(|p| name.to_string_lossy().starts_with(p))
-            && std::fs::remove_file(entry.path()).is_ok()
-        {
+        if !entry.file_name().to_string_lossy().starts_with(PREFIX) {
+            continue;
+        }
+        let Ok(file) = std::fs::File::open(entry.path()) else {
+            continue;
+        };
+        // Free: its owner is gone. Held: an invocation is using it. (The lock is released when
+        // `file` closes, after the removal.)
+        if file.try_lock().is_ok() && std::fs::remove_file(entry.path()).is_ok() {
             removed += 1;
         }
     }
@@ -48,11 +70,11 @@ pub struct Spool {
 impl Spool {
     /// A new empty spool, or `None` (with a warning) if the temporary directory refuses one.
     pub fn create() -> Option<Spool> {
-        let made = tempfile::Builder::new()
-            .prefix("cognito-import-")
-            .suffix(".csv")
-            .tempfile()
-            .and_then(|file| Ok((file.reopen()?, file)));
+        Spool::create_in(&std::env::temp_dir())
+    }
+
+    fn create_in(dir: &Path) -> Option<Spool> {
+        let made = owned_temp_file_in(dir, "spool-", ".csv").and_then(|file| Ok((file.reopen()?, file)));
         match made {
             Ok((writer, file)) => Some(Spool {
                 file,
@@ -94,5 +116,31 @@ impl Spool {
 
     pub fn path(&self) -> &Path {
         self.file.path()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn start_up_removes_only_the_files_no_invocation_owns() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut live = Spool::create_in(dir.path()).unwrap();
+        live.write(b"cognito:username\n").await;
+        let live = live.finish(17).await.expect("a complete spool");
+        // Left by a killed invocation: the same name, nobody holding it.
+        let dead = dir.path().join(format!("{PREFIX}spool-dead.csv"));
+        std::fs::write(&dead, b"rows").unwrap();
+        let unrelated = dir.path().join("someone-else.csv");
+        std::fs::write(&unrelated, b"x").unwrap();
+
+        assert_eq!(clean_stale_in(dir.path()), 1);
+        assert!(!dead.exists());
+        assert!(live.path().exists(), "a spool in use was removed");
+        assert!(unrelated.exists());
+        let path = live.path().to_owned();
+        drop(live);
+        assert!(!path.exists(), "a spool is removed when dropped");
     }
 }
