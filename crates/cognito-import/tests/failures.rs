@@ -273,3 +273,49 @@ async fn a_lost_answer_to_the_claim_is_recognised_as_our_own_write() {
     let job = finished(&sb, &sb.emulator.jobs()[0].id).await;
     assert_eq!((job.status, job.imported), (JobStatus::Succeeded, 2));
 }
+
+#[tokio::test]
+async fn a_pool_that_does_not_exist_ends_the_object_at_once_naming_the_setting_and_a_new_delivery_after_the_fix_imports_it()
+ {
+    let sb = sandbox_with(EmulatorConfig::default(), &[("USER_POOL_ID", "us-east-1_NoSuchPool")]).await;
+    let event = drop_file(&sb, "incoming/wrong-pool.csv", &users_csv(3, 301)).await;
+
+    // Not a retryable failure: the invocation succeeds, so Lambda does not retry it.
+    let answer = sb.invoke(event.clone()).await.unwrap();
+    assert_eq!(outcome(&answer), "misconfigured", "{answer}");
+    assert_eq!(answer["results"][0]["setting"], "USER_POOL_ID", "{answer}");
+    let record = only_record(&sb).await;
+    assert_eq!((record.status(), record.attempts), (Status::Misconfigured, 1));
+    assert!(record.status().is_final(), "the pass leaves it alone");
+    assert!(
+        record.message.as_deref().unwrap().contains("USER_POOL_ID"),
+        "{record:?}"
+    );
+    assert!(sb.emulator.jobs().is_empty());
+    let metrics: Vec<String> = sb.app.notifier.metrics.lines();
+    assert!(
+        metrics.iter().any(|l| l.contains("\"MisconfiguredFiles\"")),
+        "no metric: {metrics:?}"
+    );
+    // The pass does not retry it either.
+    let answer = sb.pass().await.unwrap();
+    assert_eq!(answer["pass"]["resumed"], json!([]), "{answer}");
+
+    // The operator fixes the setting and delivers the object again (`cognito-import handle`).
+    let config = cognito_import::domain::config::Config::from_lookup(|name| match name {
+        "USER_POOL_ID" => Some(sb.pool_id.clone()),
+        "CLOUDWATCH_LOGS_ROLE_ARN" => Some(cognito_import_testkit::LOGS_ROLE_ARN.into()),
+        "DROP_BUCKET" => Some(BUCKET.into()),
+        "S3_FORCE_PATH_STYLE" => Some("true".into()),
+        _ => None,
+    })
+    .unwrap();
+    let fixed = cognito_import::app::App::new(config, &sb.sdk);
+    let event = lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default());
+    let answer = cognito_import::handler::handle(&fixed, event).await.unwrap();
+    assert_eq!(outcome(&answer), "started", "{answer}");
+    let record = only_record(&sb).await;
+    assert_eq!((record.status(), record.attempts), (Status::Started, 2));
+    let job = finished(&sb, &sb.emulator.jobs()[0].id).await;
+    assert_eq!((job.status, job.imported), (JobStatus::Succeeded, 3));
+}

@@ -2,7 +2,7 @@
 //! (Create, Start, Describe).
 
 use aws_sdk_cognitoidentityprovider::Client;
-use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, SdkError};
+use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::operation::start_user_import_job::StartUserImportJobError;
 use aws_sdk_cognitoidentityprovider::types::{AttributeDataType, UserPoolMfaType, UserPoolType};
 
@@ -15,6 +15,14 @@ use crate::domain::job::{JobState, JobStatus};
 pub enum PoolError {
     #[error("{call} failed: {detail}")]
     Call { call: &'static str, detail: String },
+    /// Retrying cannot help: a setting is wrong. The message names the setting to fix.
+    #[error("{call} failed because of the setting {setting}: {fix} ({detail})")]
+    Setting {
+        call: &'static str,
+        setting: &'static str,
+        fix: &'static str,
+        detail: String,
+    },
     #[error(
         "user pool {0} auto-verifies neither email nor phone_number, so Cognito will not start an import job; \
          turn on auto-verification for one of them"
@@ -22,10 +30,64 @@ pub enum PoolError {
     CannotImport(String),
 }
 
-fn call_error<E: std::error::Error + Send + Sync + 'static>(call: &'static str, err: SdkError<E>) -> PoolError {
-    PoolError::Call {
-        call,
-        detail: DisplayErrorContext(err).to_string(),
+impl PoolError {
+    /// The setting an operator must fix before the object can import, if that is what went wrong.
+    pub fn setting(&self) -> Option<&'static str> {
+        match self {
+            PoolError::Setting { setting, .. } => Some(setting),
+            PoolError::CannotImport(_) => Some("the user pool's AutoVerifiedAttributes"),
+            PoolError::Call { .. } => None,
+        }
+    }
+}
+
+/// A configuration mistake, from the error code Cognito answered `call` with: which setting is
+/// wrong and what to do. `None`: the error may be transient (throttling, 5xx) or the object's own.
+fn misconfiguration(call: &'static str, code: &str, message: &str) -> Option<(&'static str, &'static str)> {
+    const POOL: &str = "USER_POOL_ID";
+    const ROLE: &str = "CLOUDWATCH_LOGS_ROLE_ARN";
+    const PERMISSIONS: &str = "the function's IAM role";
+    Some(match (call, code) {
+        ("GetCSVHeader" | "DescribeUserPool" | "CreateUserImportJob", "ResourceNotFoundException") => (
+            POOL,
+            "no user pool with this id in the function's region; set the id of an existing pool",
+        ),
+        (_, "OperationNotEnabledException") => (
+            POOL,
+            "this pool or region does not offer import jobs (e.g. a replica region); import into the pool's primary region",
+        ),
+        (_, "AccessDeniedException" | "NotAuthorizedException") if message.contains("iam:PassRole") => (
+            ROLE,
+            "the function may not pass this role to Cognito; allow iam:PassRole on it (the stack does for its own role)",
+        ),
+        ("CreateUserImportJob", "InvalidParameterException") if message.to_ascii_lowercase().contains("role") => (
+            ROLE,
+            "Cognito cannot use this role to write the job's log; set the logs role the stack creates",
+        ),
+        (_, "AccessDeniedException" | "NotAuthorizedException") => (
+            PERMISSIONS,
+            "the function is not allowed this call on the pool; check the pool id and the role's policy",
+        ),
+        _ => return None,
+    })
+}
+
+fn call_error<E>(call: &'static str, err: SdkError<E>) -> PoolError
+where
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+{
+    let found = err
+        .as_service_error()
+        .and_then(|e| misconfiguration(call, e.code()?, e.message().unwrap_or_default()));
+    let detail = DisplayErrorContext(err).to_string();
+    match found {
+        Some((setting, fix)) => PoolError::Setting {
+            call,
+            setting,
+            fix,
+            detail,
+        },
+        None => PoolError::Call { call, detail },
     }
 }
 
@@ -379,5 +441,51 @@ mod mocked {
         let err = pool_with(client).start_job("import-1").await.unwrap_err().to_string();
         assert!(err.starts_with("StartUserImportJob failed:"), "{err}");
         assert!(err.contains("does not exist"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod misconfiguration_tests {
+    use super::misconfiguration;
+
+    #[test]
+    fn configuration_mistakes_name_the_setting_and_transient_errors_do_not() {
+        let setting = |call, code, message| misconfiguration(call, code, message).map(|(s, _)| s);
+        assert_eq!(
+            setting(
+                "GetCSVHeader",
+                "ResourceNotFoundException",
+                "User pool x does not exist."
+            ),
+            Some("USER_POOL_ID")
+        );
+        assert_eq!(
+            setting("StartUserImportJob", "OperationNotEnabledException", ""),
+            Some("USER_POOL_ID")
+        );
+        assert_eq!(
+            setting(
+                "CreateUserImportJob",
+                "AccessDeniedException",
+                "not authorized to perform: iam:PassRole on resource: arn:aws:iam::1:role/R"
+            ),
+            Some("CLOUDWATCH_LOGS_ROLE_ARN")
+        );
+        assert_eq!(
+            setting(
+                "CreateUserImportJob",
+                "InvalidParameterException",
+                "Role cannot be assumed"
+            ),
+            Some("CLOUDWATCH_LOGS_ROLE_ARN")
+        );
+        assert_eq!(
+            setting("GetCSVHeader", "AccessDeniedException", "no"),
+            Some("the function's IAM role")
+        );
+        // A job that is gone is the object's business, and throttling passes.
+        assert_eq!(setting("DescribeUserImportJob", "ResourceNotFoundException", ""), None);
+        assert_eq!(setting("CreateUserImportJob", "TooManyRequestsException", ""), None);
+        assert_eq!(setting("CreateUserImportJob", "InternalErrorException", ""), None);
     }
 }

@@ -39,6 +39,11 @@ pub enum Outcome {
     GaveUp {
         message: String,
     },
+    /// A setting is wrong: final, reported, not retried until the object is delivered again.
+    Misconfigured {
+        setting: String,
+        message: String,
+    },
 }
 
 impl Outcome {
@@ -58,6 +63,7 @@ impl Outcome {
             Outcome::Queued { .. } => "queued",
             Outcome::Failed { .. } => "failed",
             Outcome::GaveUp { .. } => "gave_up",
+            Outcome::Misconfigured { .. } => "misconfigured",
         }
     }
 }
@@ -83,6 +89,10 @@ mod tests {
             Outcome::Queued { job_id: "j".into() },
             Outcome::Failed { message: "m".into() },
             Outcome::GaveUp { message: "m".into() },
+            Outcome::Misconfigured {
+                setting: "USER_POOL_ID".into(),
+                message: "m".into(),
+            },
         ];
         for outcome in all {
             assert_eq!(serde_json::to_value(&outcome).unwrap()["outcome"], outcome.name());

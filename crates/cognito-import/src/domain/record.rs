@@ -50,11 +50,15 @@ pub enum Status {
     /// Failed on every allowed take (see `attempts`, `message`); nothing was imported and
     /// nothing more is tried.
     GaveUp,
+    /// A setting is wrong (the pool does not exist, the logs role cannot be passed, …): nothing was
+    /// imported, nothing is retried; `message` names the setting. A new delivery of the object
+    /// (`cognito-import handle`) takes it up again after the fix.
+    Misconfigured,
 }
 
 impl Status {
     /// Every status, in lifecycle order.
-    pub const ALL: [Status; 11] = [
+    pub const ALL: [Status; 12] = [
         Status::Claimed,
         Status::Uploading,
         Status::Queued,
@@ -66,6 +70,7 @@ impl Status {
         Status::Missing,
         Status::Failed,
         Status::GaveUp,
+        Status::Misconfigured,
     ];
 
     /// Whether a record in this status may move to `next`: the lifecycle, in one place.
@@ -74,7 +79,7 @@ impl Status {
         matches!(
             (self, next),
             // A stale take (its invocation died) taken over; a failed or vanished one retaken.
-            (Claimed | Uploading | Failed | Missing, Claimed)
+            (Claimed | Uploading | Failed | Missing | Misconfigured, Claimed)
                 | (Claimed, Rejected)
                 | (Claimed | Failed, Missing)
                 // A job created (again: when a URL ran out, or a queued job expired unstarted).
@@ -85,6 +90,7 @@ impl Status {
                 | (Started, Succeeded | ImportFailed | Stopped)
                 | (Claimed | Uploading | Queued, Failed)
                 | (Claimed | Uploading | Queued | Failed, GaveUp)
+                | (Claimed | Uploading | Queued, Misconfigured)
         )
     }
 
@@ -103,6 +109,7 @@ impl Status {
                 | Status::ImportFailed
                 | Status::Stopped
                 | Status::GaveUp
+                | Status::Misconfigured
         )
     }
 
@@ -229,7 +236,7 @@ impl Record {
     /// Claimed again, for another take: a stale claim or upload taken over, or a failed or
     /// vanished one retried. Counts the take.
     pub fn take_again(&mut self) -> Result<(), IllegalMove> {
-        let retake = matches!(self.status, Status::Failed | Status::Missing);
+        let retake = matches!(self.status, Status::Failed | Status::Missing | Status::Misconfigured);
         self.go(Status::Claimed)?;
         if retake {
             self.message = None;
@@ -306,6 +313,13 @@ impl Record {
         Ok(())
     }
 
+    /// A setting is wrong: final until a new delivery after the fix.
+    pub fn misconfigured(&mut self, message: String) -> Result<(), IllegalMove> {
+        self.go(Status::Misconfigured)?;
+        self.message = Some(message);
+        Ok(())
+    }
+
     /// Failed on every allowed take: final. Returns the message it now holds.
     pub fn give_up(&mut self) -> Result<String, IllegalMove> {
         self.go(Status::GaveUp)?;
@@ -349,20 +363,21 @@ mod tests {
 
     /// Every pair of statuses: row = from, column = to, in [`Status::ALL`]'s order
     /// (Claimed, Uploading, Queued, Started, Succeeded, ImportFailed, Stopped, Rejected, Missing,
-    /// Failed, GaveUp). `x` = allowed.
-    const MOVES: [&str; 11] = [
-        //  C U Q S s I T R M F G
-        "x x . x . . . x x x x", // Claimed
-        "x x x . . . . . . x x", // Uploading
-        ". x . x . . . . . x x", // Queued
-        ". . . . x x x . . . .", // Started
-        ". . . . . . . . . . .", // Succeeded
-        ". . . . . . . . . . .", // ImportFailed
-        ". . . . . . . . . . .", // Stopped
-        ". . . . . . . . . . .", // Rejected
-        "x . . . . . . . . . .", // Missing
-        "x . . . . . . . x . x", // Failed
-        ". . . . . . . . . . .", // GaveUp
+    /// Failed, GaveUp, Misconfigured). `x` = allowed.
+    const MOVES: [&str; 12] = [
+        //  C U Q S s I T R M F G X
+        "x x . x . . . x x x x x", // Claimed
+        "x x x . . . . . . x x x", // Uploading
+        ". x . x . . . . . x x x", // Queued
+        ". . . . x x x . . . . .", // Started
+        ". . . . . . . . . . . .", // Succeeded
+        ". . . . . . . . . . . .", // ImportFailed
+        ". . . . . . . . . . . .", // Stopped
+        ". . . . . . . . . . . .", // Rejected
+        "x . . . . . . . . . . .", // Missing
+        "x . . . . . . . x . x .", // Failed
+        ". . . . . . . . . . . .", // GaveUp
+        "x . . . . . . . . . . .", // Misconfigured
     ];
 
     #[test]
@@ -390,7 +405,7 @@ mod tests {
     fn final_statuses_refuse_every_move_and_say_which() {
         for status in Status::ALL
             .into_iter()
-            .filter(|s| s.is_final() && *s != Status::Missing)
+            .filter(|s| s.is_final() && !matches!(s, Status::Missing | Status::Misconfigured))
         {
             let mut record = Record::in_status(&object(), status);
             assert_eq!(

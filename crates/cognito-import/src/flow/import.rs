@@ -17,7 +17,7 @@ use std::time::Duration;
 use aws_sdk_s3::primitives::ByteStream;
 use futures::StreamExt;
 use serde_json::json;
-use tracing::{Instrument, info, info_span, warn};
+use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::adapters::fetch::{self, FetchError};
 use crate::adapters::ledger::{Claim, LedgerError};
@@ -104,8 +104,13 @@ async fn run(app: &App, object: &ObjectRef) -> Outcome {
     };
     let (mut record, mut record_etag) = match app.ledger.claim(&Record::new(object, &etag, size)).await {
         Ok(Claim::Won(claimed, etag)) => (*claimed, etag),
-        Ok(Claim::Taken(existing)) if matches!(existing.status(), Status::Failed | Status::Missing) => {
-            // Nothing was imported for it: a new delivery retries it.
+        Ok(Claim::Taken(existing))
+            if matches!(
+                existing.status(),
+                Status::Failed | Status::Missing | Status::Misconfigured
+            ) =>
+        {
+            // Nothing was imported for it: a new delivery retries it (after a fix, for a setting).
             match retake(app, &existing).await {
                 Ok(Some(taken)) => taken,
                 Ok(None) => return duplicate(&existing),
@@ -121,6 +126,7 @@ async fn run(app: &App, object: &ObjectRef) -> Outcome {
     match import(app, &mut record, &mut record_etag).await {
         Ok(outcome) => outcome,
         Err(ImportError::Ledger(e @ LedgerError::Conflict { .. })) => Outcome::Failed { message: e.to_string() },
+        Err(ImportError::Pool(e)) if e.setting().is_some() => misconfigured(app, record, &record_etag, &e).await,
         Err(stop) => {
             let message = stop.to_string();
             if record.attempts >= MAX_ATTEMPTS {
@@ -167,12 +173,39 @@ pub async fn give_up(app: &App, mut record: Record, etag: &str) -> Outcome {
     Outcome::GaveUp { message }
 }
 
-/// Takes a Failed or Missing record back for a new attempt.
+/// Ends an object whose import a wrong setting stops: final at once (retrying cannot help), with
+/// a message naming the setting, a metric and a notification.
+async fn misconfigured(app: &App, mut record: Record, etag: &str, error: &PoolError) -> Outcome {
+    let setting = error.setting().unwrap_or_default().to_owned();
+    let message = error.to_string();
+    let closed = match record.misconfigured(message.clone()) {
+        Ok(()) => app.ledger.update(&mut record, etag).await.map(drop),
+        Err(e) => Err(e.into()),
+    };
+    if let Err(e) = closed {
+        warn!(error = %e, "could not record the misconfiguration");
+    }
+    error!(%setting, error = %message, "a setting is wrong; the object waits for the fix and a new delivery");
+    app.notifier
+        .not_imported(
+            app.pool.id(),
+            &record.key,
+            "Misconfigured",
+            json!({ "setting": setting, "message": message }),
+        )
+        .await;
+    Outcome::Misconfigured { setting, message }
+}
+
+/// Takes a Failed, Missing or Misconfigured record back for a new attempt.
 async fn retake(app: &App, existing: &Record) -> Result<Option<(Record, String)>, LedgerError> {
     let Some((mut record, etag)) = app.ledger.reread(existing).await? else {
         return Ok(None);
     };
-    if !matches!(record.status(), Status::Failed | Status::Missing) {
+    if !matches!(
+        record.status(),
+        Status::Failed | Status::Missing | Status::Misconfigured
+    ) {
         return Ok(None);
     }
     record.take_again()?;
