@@ -172,12 +172,16 @@ async fn a_pool_that_cannot_import_fails_clearly_before_any_job() {
         .await
         .unwrap();
     let event = drop_file(&sb, "incoming/users.csv", &users_csv(1, 10)).await;
-    let err = sb.invoke(event).await.unwrap_err().to_string();
-    assert!(err.contains("auto-verifies neither email nor phone_number"), "{err}");
+    // A setting, not bad luck: ended at once, not retried, the setting named.
+    let answer = sb.invoke(event).await.unwrap();
+    assert_eq!(outcome(&answer), "misconfigured", "{answer}");
+    assert_eq!(answer["results"][0]["setting"], "the user pool's AutoVerifiedAttributes");
+    let message = answer["results"][0]["message"].as_str().unwrap();
+    assert!(message.contains("auto-verifies neither email nor phone_number"), "{message}");
     assert!(sb.emulator.jobs().is_empty());
     let record = only_record(&sb).await;
-    assert_eq!(record.status(), Status::Failed);
-    // A failed object is retried by the next delivery (once the pool is fixed).
+    assert_eq!(record.status(), Status::Misconfigured);
+    // A new delivery takes it up again (once the pool is fixed).
     assert!(record.message.unwrap().contains("auto-verifies neither"));
 }
 
