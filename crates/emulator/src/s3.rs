@@ -7,8 +7,7 @@
 //! faults, and an import bucket only the emulator's own signing key may write to, as only Cognito
 //! can write to its bucket in AWS.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::dto::*;
@@ -17,31 +16,12 @@ use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 
 use crate::faults::{Fault, Faults};
 
-/// One object: bucket and key.
-type ObjectId = (String, String);
+mod locks;
+mod tags;
 
-/// Per-key locks, created on demand and dropped when nobody holds them.
-#[derive(Default)]
-struct KeyLocks {
-    locks: Mutex<HashMap<ObjectId, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-impl KeyLocks {
-    async fn run<T>(&self, bucket: &str, key: &str, f: impl Future<Output = T>) -> T {
-        let id = (bucket.to_owned(), key.to_owned());
-        let lock = Arc::clone(self.locks.lock().unwrap().entry(id.clone()).or_default());
-        let out = {
-            let _guard = lock.lock().await;
-            f.await
-        };
-        let mut locks = self.locks.lock().unwrap();
-        // Two references left: the map's and ours. Nobody else waits, so the entry can go.
-        if Arc::strong_count(&lock) == 2 {
-            locks.remove(&id);
-        }
-        out
-    }
-}
+use locks::KeyLocks;
+pub use tags::{ObjectTags, Tags};
+use tags::{tags_from_header, tags_from_xml};
 
 /// `If-Match` on a read: S3 answers 412 when the object's ETag is not the one named.
 fn check_if_match(condition: Option<&ETagCondition>, actual: Option<&ETag>) -> S3Result<()> {
@@ -51,95 +31,6 @@ fn check_if_match(condition: Option<&ETagCondition>, actual: Option<&ETag>) -> S
             "At least one of the pre-conditions you specified did not hold"
         )),
         _ => Ok(()),
-    }
-}
-
-/// A tag set: keys and values in the order they were given.
-pub type Tags = Vec<(String, String)>;
-
-/// S3's limits on an object's tags.
-const MAX_TAGS: usize = 10;
-const MAX_TAG_KEY_CHARS: usize = 128;
-const MAX_TAG_VALUE_CHARS: usize = 256;
-
-/// Checks a tag set the way S3 does, answering `InvalidTag` with S3's messages.
-fn validate_tags(tags: &[(String, String)]) -> S3Result<()> {
-    if tags.len() > MAX_TAGS {
-        return Err(s3_error!(InvalidTag, "Object tags cannot be greater than {MAX_TAGS}"));
-    }
-    for (i, (key, value)) in tags.iter().enumerate() {
-        if key.is_empty() {
-            return Err(s3_error!(InvalidTag, "The TagKey you have provided is invalid"));
-        }
-        if key.chars().count() > MAX_TAG_KEY_CHARS {
-            return Err(s3_error!(
-                InvalidTag,
-                "The TagKey you have provided is too long, max {MAX_TAG_KEY_CHARS}"
-            ));
-        }
-        if value.chars().count() > MAX_TAG_VALUE_CHARS {
-            return Err(s3_error!(
-                InvalidTag,
-                "The TagValue you have provided is too long, max {MAX_TAG_VALUE_CHARS}"
-            ));
-        }
-        if tags[..i].iter().any(|(earlier, _)| earlier == key) {
-            return Err(s3_error!(InvalidTag, "Cannot provide multiple Tags with the same key"));
-        }
-    }
-    Ok(())
-}
-
-/// The tag set of a PutObjectTagging body.
-fn tags_from_xml(tagging: &Tagging) -> S3Result<Tags> {
-    let tags = tagging
-        .tag_set
-        .iter()
-        .map(|tag| match &tag.key {
-            Some(key) => Ok((key.clone(), tag.value.clone().unwrap_or_default())),
-            None => Err(s3_error!(InvalidTag, "The TagKey you have provided is invalid")),
-        })
-        .collect::<S3Result<Tags>>()?;
-    validate_tags(&tags)?;
-    Ok(tags)
-}
-
-/// The tag set of an `x-amz-tagging` header, which is URL-query encoded (`k1=v1&k2=v2`).
-fn tags_from_header(header: Option<&str>) -> S3Result<Tags> {
-    let tags: Tags = form_urlencoded::parse(header.unwrap_or("").as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    validate_tags(&tags)?;
-    Ok(tags)
-}
-
-/// Object tags, which s3s-fs does not keep: in memory, by object, gone with the object.
-#[derive(Default)]
-pub struct ObjectTags {
-    objects: Mutex<HashMap<ObjectId, Tags>>,
-    /// Tags given to CreateMultipartUpload, by upload id, until the upload completes or aborts.
-    uploads: Mutex<HashMap<String, Tags>>,
-}
-
-impl ObjectTags {
-    /// The tags of an object (empty when it has none; whether it exists is not checked here).
-    pub fn get(&self, bucket: &str, key: &str) -> Tags {
-        let id = (bucket.to_owned(), key.to_owned());
-        self.objects.lock().unwrap().get(&id).cloned().unwrap_or_default()
-    }
-
-    fn set(&self, bucket: &str, key: &str, tags: Tags) {
-        let id = (bucket.to_owned(), key.to_owned());
-        let mut objects = self.objects.lock().unwrap();
-        if tags.is_empty() {
-            objects.remove(&id);
-        } else {
-            objects.insert(id, tags);
-        }
-    }
-
-    fn remove_bucket(&self, bucket: &str) {
-        self.objects.lock().unwrap().retain(|(b, _), _| b != bucket);
     }
 }
 
@@ -313,7 +204,7 @@ impl S3 for Store {
         let tags = tags_from_header(req.input.tagging.as_deref())?;
         let resp = self.fs.create_multipart_upload(req).await?;
         if let Some(upload_id) = &resp.output.upload_id {
-            self.tags.uploads.lock().unwrap().insert(upload_id.clone(), tags);
+            self.tags.start_upload(upload_id, tags);
         }
         Ok(resp)
     }
@@ -334,8 +225,7 @@ impl S3 for Store {
         let upload_id = req.input.upload_id.clone();
         let complete = async {
             let resp = self.fs.complete_multipart_upload(req).await?;
-            let tags = self.tags.uploads.lock().unwrap().remove(&upload_id);
-            self.tags.set(&bucket, &key, tags.unwrap_or_default());
+            self.tags.set(&bucket, &key, self.tags.end_upload(&upload_id));
             Ok(resp)
         };
         self.locks.run(&bucket, &key, complete).await
@@ -347,7 +237,7 @@ impl S3 for Store {
     ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
         let upload_id = req.input.upload_id.clone();
         let resp = self.fs.abort_multipart_upload(req).await?;
-        self.tags.uploads.lock().unwrap().remove(&upload_id);
+        self.tags.end_upload(&upload_id);
         Ok(resp)
     }
 
