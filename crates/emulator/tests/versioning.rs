@@ -144,9 +144,13 @@ async fn once_enabled_every_put_keeps_the_older_versions_readable_by_id() {
     let newest = &listed.versions()[0];
     assert_eq!((newest.e_tag(), newest.size()), (Some(etag2.as_str()), Some(2)));
     assert!(newest.last_modified().is_some());
-    // The current objects are listed as before: one key.
+    // The current objects are listed as before: one key; and the older versions' store is no
+    // bucket.
     let objects = s3.list_objects_v2().bucket(B).send().await.unwrap();
     assert_eq!(objects.contents().len(), 1);
+    let buckets = s3.list_buckets().send().await.unwrap();
+    let names: Vec<&str> = buckets.buckets().iter().filter_map(|b| b.name()).collect();
+    assert!(!names.iter().any(|n| n.contains("versions")), "{names:?}");
 }
 
 #[tokio::test]
