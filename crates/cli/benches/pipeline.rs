@@ -71,7 +71,7 @@ async fn measure(sb: &Sandbox, dir: &Path, rows: u64) {
     std::io::Write::flush(&mut out).unwrap();
     drop(out);
     let key = format!("incoming/bench-{rows}.csv");
-    let etag = sb
+    let dropped = sb
         .drop_bytes(&key, ByteStream::from_path(&file).await.unwrap())
         .await
         .unwrap();
@@ -79,7 +79,7 @@ async fn measure(sb: &Sandbox, dir: &Path, rows: u64) {
     let floor = floor(sb, &key, size).await;
 
     let event_path = dir.join(format!("event-{rows}.json"));
-    std::fs::write(&event_path, sb.s3_event(&key, &etag, size).to_string()).unwrap();
+    std::fs::write(&event_path, sb.s3_event(&key, &dropped, size).to_string()).unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cognito-import"));
     cmd.arg("handle")
         .arg("--event")

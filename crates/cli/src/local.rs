@@ -28,7 +28,7 @@ pub async fn run(file: &Path, as_json: bool) -> Result<bool, LocalError> {
     let body = ByteStream::from_path(file)
         .await
         .map_err(|e| file_error(std::io::Error::other(e)))?;
-    let etag = sandbox.drop_bytes(&key, body).await?;
+    let dropped = sandbox.drop_bytes(&key, body).await?;
     if !as_json {
         eprintln!(
             "dropped {} ({size} bytes) as s3://{BUCKET}/{key} on the local stand-in at {}",
@@ -36,7 +36,7 @@ pub async fn run(file: &Path, as_json: bool) -> Result<bool, LocalError> {
             sandbox.emulator.endpoint()
         );
     }
-    let answer = sandbox.invoke(sandbox.s3_event(&key, &etag, size)).await?;
+    let answer = sandbox.invoke(sandbox.s3_event(&key, &dropped, size)).await?;
     let result = &answer["results"][0];
     match result["outcome"].as_str() {
         Some("started" | "queued") => {}
@@ -61,7 +61,7 @@ pub async fn run(file: &Path, as_json: bool) -> Result<bool, LocalError> {
     }
     bar.enable_steady_tick(Duration::from_millis(100));
     let record = sandbox
-        .settle(&key, &etag, |r| {
+        .settle(&key, dropped.tag(), |r| {
             if let Some(s) = &r.job_state {
                 bar.set_message(format!(
                     "{}: {} — {} imported, {} skipped, {} failed",

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use cognito_import::domain::record::Status;
 use cognito_import_emulator::{EmulatorConfig, Fault, JobStatus};
-use cognito_import_testkit::{BUCKET, Sandbox};
+use cognito_import_testkit::{BUCKET, Dropped, Sandbox};
 use common::*;
 use serde_json::{Value, json};
 
@@ -53,10 +53,10 @@ async fn an_invalid_file_gets_no_job_and_a_precise_report() {
 }
 
 #[tokio::test]
-async fn an_object_overwritten_after_its_event_is_never_imported_silently() {
-    let sb = sandbox().await;
+async fn in_an_unversioned_bucket_an_object_overwritten_after_its_event_is_never_imported_silently() {
+    let sb = unversioned_sandbox().await;
     let event = drop_file(&sb, "incoming/changing.csv", &users_csv(2, 2)).await;
-    // A new upload lands before the function reads the first one.
+    // A new upload lands before the function reads the first one: the ETag pin sees it.
     drop_file(&sb, "incoming/changing.csv", &users_csv(3, 3)).await;
     let answer = sb.invoke(event).await.unwrap();
     assert_eq!(outcome(&answer), "missing", "{answer}");
@@ -65,9 +65,36 @@ async fn an_object_overwritten_after_its_event_is_never_imported_silently() {
 }
 
 #[tokio::test]
+async fn an_object_overwritten_after_its_event_imports_the_version_the_event_named() {
+    let sb = sandbox().await;
+    let first = users_csv(2, 2);
+    let event = drop_file(&sb, "incoming/changing.csv", &first).await;
+    // A new upload lands before the function reads the first one: a version of its own.
+    let second = drop_file(&sb, "incoming/changing.csv", &users_csv(3, 3)).await;
+    assert_ne!(tag_of(&event), tag_of(&second));
+    let answer = sb.invoke(event.clone()).await.unwrap();
+    assert_eq!(outcome(&answer), "started", "{answer}");
+    let job = finished(&sb, answer["results"][0]["jobId"].as_str().unwrap()).await;
+    assert_eq!(
+        (job.status, job.imported),
+        (JobStatus::Succeeded, 2),
+        "the first file's users"
+    );
+    let record = only_record(&sb).await;
+    assert_eq!(record.version_id.as_deref(), Some(tag_of(&event).as_str()));
+    assert_eq!(record.size, first.len() as u64);
+    // The newer version is untouched, current, and has its own event to come.
+    assert_eq!(read_object(&sb, "incoming/changing.csv").await, users_csv(3, 3));
+}
+
+#[tokio::test]
 async fn a_missing_object_is_reported_not_imported() {
     let sb = sandbox().await;
-    let event = sb.s3_event("incoming/never-there.csv", "0123456789abcdef0123456789abcdef", 10);
+    let never = Dropped {
+        etag: "0123456789abcdef0123456789abcdef".into(),
+        version_id: Some("IYV3p45BT0ac8hjHg1houSdS1a.Mro8e".into()),
+    };
+    let event = sb.s3_event("incoming/never-there.csv", &never, 10);
     let answer = sb.invoke(event).await.unwrap();
     assert_eq!(outcome(&answer), "missing", "{answer}");
     let record = only_record(&sb).await;

@@ -5,18 +5,34 @@ mod common;
 
 use std::sync::Arc;
 
-use cognito_import::domain::record::Status;
+use cognito_import::domain::record::{Record, Status};
 use cognito_import_emulator::JobStatus;
-use cognito_import_testkit::BUCKET;
+use cognito_import_testkit::{BUCKET, Sandbox};
 use common::*;
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn s3_notification_imports_the_file_and_the_job_succeeds() {
-    let sb = sandbox().await;
+    let record = imports_the_file_of_an_s3_notification(sandbox().await).await;
+    assert!(
+        record.version_id.is_some(),
+        "a versioned bucket's drop is pinned by its version id"
+    );
+}
+
+#[tokio::test]
+async fn in_an_unversioned_bucket_the_etag_pins_the_file_and_the_job_succeeds() {
+    let sb = unversioned_sandbox().await;
+    let record = imports_the_file_of_an_s3_notification(sb).await;
+    assert_eq!(record.version_id, None);
+}
+
+/// Drops 25 users, invokes the handler on the S3 event and follows the job to its success;
+/// returns the state record.
+async fn imports_the_file_of_an_s3_notification(sb: Sandbox) -> Record {
     let csv = users_csv(25, 1);
     let event = drop_file(&sb, "incoming/users.csv", &csv).await;
-    let answer = sb.invoke(event).await.unwrap();
+    let answer = sb.invoke(event.clone()).await.unwrap();
     assert_eq!(outcome(&answer), "started", "{answer}");
     let job_id = answer["results"][0]["jobId"].as_str().unwrap().to_owned();
 
@@ -36,6 +52,9 @@ async fn s3_notification_imports_the_file_and_the_job_succeeds() {
     assert_eq!(record.status(), Status::Started);
     assert_eq!(record.job_id.as_deref(), Some(job_id.as_str()));
     assert_eq!(record.size, csv.len() as u64);
+    // The record is the version the event named: by its version id, or its ETag.
+    assert_eq!(record.version_tag(), tag_of(&event));
+    record
 }
 
 #[tokio::test]
@@ -50,7 +69,10 @@ async fn eventbridge_event_imports_the_file() {
         "resources": [format!("arn:aws:s3:::{BUCKET}")],
         "detail": {
             "version": "0", "bucket": { "name": BUCKET },
-            "object": { "key": object["key"], "size": object["size"], "etag": object["eTag"], "sequencer": "1" },
+            "object": {
+                "key": object["key"], "size": object["size"], "etag": object["eTag"],
+                "version-id": object["versionId"], "sequencer": "1"
+            },
             "reason": "PutObject"
         }
     });

@@ -69,8 +69,7 @@ async fn logged_import(controls: Controls, file: &[u8]) -> (Vec<Value>, String) 
         assert_eq!(outcome(&answer), "started", "{answer}");
         let job_id = answer["results"][0]["jobId"].as_str().unwrap().to_owned();
         finished(&sb, &job_id).await;
-        let etag = event["Records"][0]["s3"]["object"]["eTag"].as_str().unwrap().to_owned();
-        sb.settle("incoming/logged.csv", &etag, |_| {}).await.unwrap();
+        sb.settle("incoming/logged.csv", &tag_of(&event), |_| {}).await.unwrap();
     }
     .with_subscriber(subscriber)
     .await;

@@ -33,14 +33,9 @@ fn expiring() -> EmulatorConfig {
     }
 }
 
-/// The ETag (the version tag of unversioned buckets) of an S3 event.
-fn etag_of(event: &Value) -> String {
-    event["Records"][0]["s3"]["object"]["eTag"].as_str().unwrap().to_owned()
-}
-
 /// Runs passes until the record of `key` is final; fails after 30 s.
 async fn settle(sb: &Sandbox, key: &str, event: &Value) -> Record {
-    tokio::time::timeout(Duration::from_secs(30), sb.settle(key, &etag_of(event), |_| {}))
+    tokio::time::timeout(Duration::from_secs(30), sb.settle(key, &tag_of(event), |_| {}))
         .await
         .expect("the record settles within 30 s")
         .unwrap()
@@ -407,7 +402,7 @@ async fn concurrent_and_duplicate_passes_never_start_two_jobs() {
         assert!(active <= 1, "{active} jobs active at once");
         let mut done = true;
         for (key, event) in &pending {
-            let record = sb.record(key, &etag_of(event)).await.unwrap().unwrap();
+            let record = sb.record(key, &tag_of(event)).await.unwrap().unwrap();
             done &= record.status().is_final();
         }
         if done {
@@ -509,6 +504,50 @@ async fn the_delete_policy_removes_a_succeeded_source_and_tags_a_rejected_one() 
             "Cognito import Succeeded: done.csv",
             "Cognito import Rejected: broken.csv"
         ]
+    );
+}
+
+#[tokio::test]
+async fn the_delete_policy_removes_only_the_imported_version() {
+    let sb = sandbox_with(EmulatorConfig::default(), &[("SOURCE_OBJECT_POLICY", "delete")]).await;
+    let key = "incoming/replaced.csv";
+    let event = drop_file(&sb, key, &users_csv(3, 102)).await;
+    sb.invoke(event.clone()).await.unwrap();
+    // A newer upload lands while the import runs: its own version, its own import later.
+    let newer = drop_file(&sb, key, &users_csv(2, 103)).await;
+    let record = settle(&sb, key, &event).await;
+    assert_eq!(record.status(), Status::Succeeded);
+
+    let imported = sb
+        .app
+        .s3
+        .get_object()
+        .bucket(BUCKET)
+        .key(key)
+        .version_id(tag_of(&event))
+        .send()
+        .await;
+    let gone = imported.expect_err("the imported version is deleted");
+    assert_eq!(gone.raw_response().map(|r| r.status().as_u16()), Some(404));
+    assert_eq!(
+        read_object(&sb, key).await,
+        users_csv(2, 103),
+        "the newer version stays current"
+    );
+    let listed = sb
+        .app
+        .s3
+        .list_object_versions()
+        .bucket(BUCKET)
+        .prefix(key)
+        .send()
+        .await
+        .unwrap();
+    let versions: Vec<&str> = listed.versions().iter().filter_map(|v| v.version_id()).collect();
+    assert_eq!(versions, [tag_of(&newer)], "only the newer version is left");
+    assert!(
+        listed.delete_markers().is_empty(),
+        "deleted by version id: no delete marker"
     );
 }
 
@@ -668,7 +707,7 @@ async fn a_queued_job_that_expires_after_its_file_was_deleted_ends_missing() {
     settle(&sb, "incoming/busy.csv", &busy).await;
     // The replacement cannot upload: the object leaves the queue (failed) …
     let mut record = sb
-        .record("incoming/withdrawn.csv", &etag_of(&event))
+        .record("incoming/withdrawn.csv", &tag_of(&event))
         .await
         .unwrap()
         .unwrap();
@@ -678,7 +717,7 @@ async fn a_queued_job_that_expires_after_its_file_was_deleted_ends_missing() {
         }
         sb.pass().await.unwrap();
         record = sb
-            .record("incoming/withdrawn.csv", &etag_of(&event))
+            .record("incoming/withdrawn.csv", &tag_of(&event))
             .await
             .unwrap()
             .unwrap();
@@ -696,7 +735,7 @@ async fn a_queued_job_that_expires_after_its_file_was_deleted_ends_missing() {
     age(&sb, &record, 3600).await;
     sb.pass().await.unwrap();
     let record = sb
-        .record("incoming/withdrawn.csv", &etag_of(&event))
+        .record("incoming/withdrawn.csv", &tag_of(&event))
         .await
         .unwrap()
         .unwrap();

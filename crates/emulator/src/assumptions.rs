@@ -43,3 +43,22 @@ pub const CUSTOM_COLUMNS_BEFORE_COGNITO_COLUMNS: bool = true;
 /// Import jobs per user pool (an adjustable quota); CreateUserImportJob past it answers
 /// LimitExceededException.
 pub const DEFAULT_JOBS_PER_POOL: usize = 1_000;
+
+/// S3 version ids, as the emulator makes them: this many characters of
+/// [`VERSION_ID_ALPHABET`] (S3's own ids look like `IYV3p45BT0ac8hjHg1houSdS1a.Mro8e`; their
+/// format is not documented). Besides `null`, a version id of any other length or with another
+/// character is malformed: S3 answers 400 InvalidArgument "Invalid version id specified", as it
+/// does for ids it could never have made, and 404 NoSuchVersion only for a well-formed id it does
+/// not hold.
+pub const VERSION_ID_LEN: usize = 32;
+
+/// The characters of the emulator's version ids (see [`VERSION_ID_LEN`]).
+pub const VERSION_ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._";
+
+/// A version id other than `null` on an object of a bucket that never had versioning: S3 is
+/// reported to answer 400 (InvalidArgument) for any such id, since the bucket holds no versions.
+pub const VERSION_ID_IN_UNVERSIONED_BUCKET_IS_INVALID: bool = true;
+
+/// DeleteObject of a well-formed version id the key does not hold succeeds (204) and changes
+/// nothing: deletes are idempotent in S3.
+pub const DELETING_AN_UNKNOWN_VERSION_SUCCEEDS: bool = true;

@@ -5,7 +5,8 @@
 //!   Cognito's rules for import files (`import`).
 //! - The pre-signed upload URL of a job (`sigv4`, `upload`), checked the way S3 checks it.
 //! - S3, path-style, for drop buckets (`s3`), on s3s and s3s-fs, with object tagging kept in
-//!   memory (`Emulator::object_tags`).
+//!   memory (`Emulator::object_tags`) and bucket versioning (older versions, delete markers,
+//!   ListObjectVersions).
 //! - CloudWatch Logs GetLogEvents/FilterLogEvents over the jobs' logs (`logs`).
 //! - SNS CreateTopic/Publish/ListTopics (AWS Query protocol, `sns`); published messages are kept
 //!   for tests (`Emulator::published`), not delivered.
@@ -110,10 +111,10 @@ impl Emulator {
             path: import_dir,
             source,
         })?;
-        let fs = s3s_fs::FileSystem::new(shared.s3_root()).map_err(|e| StartError::Store(format!("{e:?}")))?;
+        let store = s3::Store::open(shared.s3_root(), Arc::clone(&shared.tags), Arc::clone(&shared.faults))
+            .map_err(StartError::Store)?;
 
-        let mut builder =
-            S3ServiceBuilder::new(s3::Store::new(fs, Arc::clone(&shared.tags), Arc::clone(&shared.faults)));
+        let mut builder = S3ServiceBuilder::new(store);
         let mut auth = SimpleAuth::new();
         for (ak, sk) in shared.config.credentials.iter().chain([shared.import_key()]) {
             auth.register(ak.clone(), sk.clone().into());

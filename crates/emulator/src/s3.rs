@@ -3,12 +3,13 @@
 //!
 //! s3s-fs does the storage; this layer adds what it lacks: conditional writes that are atomic
 //! (s3s-fs checks `If-None-Match`/`If-Match` and then writes, so writes to one key are serialised
-//! here), `If-Match` on GetObject and DeleteObject, object tagging (kept in memory, see [`ObjectTags`]), injected
+//! here, see `locks`), `If-Match` on GetObject and DeleteObject, object tagging (kept in memory,
+//! see [`ObjectTags`]), bucket versioning (`objects`, `versions`, `history`, `listing`), injected
 //! faults, and an import bucket only the emulator's own signing key may write to, as only Cognito
 //! can write to its bucket in AWS.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::Arc;
 
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::dto::*;
@@ -17,31 +18,18 @@ use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 
 use crate::faults::{Fault, Faults};
 
-/// One object: bucket and key.
-type ObjectId = (String, String);
+mod history;
+mod listing;
+mod locks;
+mod objects;
+mod tags;
+mod versions;
 
-/// Per-key locks, created on demand and dropped when nobody holds them.
-#[derive(Default)]
-struct KeyLocks {
-    locks: Mutex<HashMap<ObjectId, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-impl KeyLocks {
-    async fn run<T>(&self, bucket: &str, key: &str, f: impl Future<Output = T>) -> T {
-        let id = (bucket.to_owned(), key.to_owned());
-        let lock = Arc::clone(self.locks.lock().unwrap().entry(id.clone()).or_default());
-        let out = {
-            let _guard = lock.lock().await;
-            f.await
-        };
-        let mut locks = self.locks.lock().unwrap();
-        // Two references left: the map's and ours. Nobody else waits, so the entry can go.
-        if Arc::strong_count(&lock) == 2 {
-            locks.remove(&id);
-        }
-        out
-    }
-}
+use locks::KeyLocks;
+use objects::Objects;
+pub use tags::{ObjectTags, Tags};
+use tags::{tags_from_header, tags_from_xml};
+use versions::Status;
 
 /// `If-Match` on a read: S3 answers 412 when the object's ETag is not the one named.
 fn check_if_match(condition: Option<&ETagCondition>, actual: Option<&ETag>) -> S3Result<()> {
@@ -51,95 +39,6 @@ fn check_if_match(condition: Option<&ETagCondition>, actual: Option<&ETag>) -> S
             "At least one of the pre-conditions you specified did not hold"
         )),
         _ => Ok(()),
-    }
-}
-
-/// A tag set: keys and values in the order they were given.
-pub type Tags = Vec<(String, String)>;
-
-/// S3's limits on an object's tags.
-const MAX_TAGS: usize = 10;
-const MAX_TAG_KEY_CHARS: usize = 128;
-const MAX_TAG_VALUE_CHARS: usize = 256;
-
-/// Checks a tag set the way S3 does, answering `InvalidTag` with S3's messages.
-fn validate_tags(tags: &[(String, String)]) -> S3Result<()> {
-    if tags.len() > MAX_TAGS {
-        return Err(s3_error!(InvalidTag, "Object tags cannot be greater than {MAX_TAGS}"));
-    }
-    for (i, (key, value)) in tags.iter().enumerate() {
-        if key.is_empty() {
-            return Err(s3_error!(InvalidTag, "The TagKey you have provided is invalid"));
-        }
-        if key.chars().count() > MAX_TAG_KEY_CHARS {
-            return Err(s3_error!(
-                InvalidTag,
-                "The TagKey you have provided is too long, max {MAX_TAG_KEY_CHARS}"
-            ));
-        }
-        if value.chars().count() > MAX_TAG_VALUE_CHARS {
-            return Err(s3_error!(
-                InvalidTag,
-                "The TagValue you have provided is too long, max {MAX_TAG_VALUE_CHARS}"
-            ));
-        }
-        if tags[..i].iter().any(|(earlier, _)| earlier == key) {
-            return Err(s3_error!(InvalidTag, "Cannot provide multiple Tags with the same key"));
-        }
-    }
-    Ok(())
-}
-
-/// The tag set of a PutObjectTagging body.
-fn tags_from_xml(tagging: &Tagging) -> S3Result<Tags> {
-    let tags = tagging
-        .tag_set
-        .iter()
-        .map(|tag| match &tag.key {
-            Some(key) => Ok((key.clone(), tag.value.clone().unwrap_or_default())),
-            None => Err(s3_error!(InvalidTag, "The TagKey you have provided is invalid")),
-        })
-        .collect::<S3Result<Tags>>()?;
-    validate_tags(&tags)?;
-    Ok(tags)
-}
-
-/// The tag set of an `x-amz-tagging` header, which is URL-query encoded (`k1=v1&k2=v2`).
-fn tags_from_header(header: Option<&str>) -> S3Result<Tags> {
-    let tags: Tags = form_urlencoded::parse(header.unwrap_or("").as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    validate_tags(&tags)?;
-    Ok(tags)
-}
-
-/// Object tags, which s3s-fs does not keep: in memory, by object, gone with the object.
-#[derive(Default)]
-pub struct ObjectTags {
-    objects: Mutex<HashMap<ObjectId, Tags>>,
-    /// Tags given to CreateMultipartUpload, by upload id, until the upload completes or aborts.
-    uploads: Mutex<HashMap<String, Tags>>,
-}
-
-impl ObjectTags {
-    /// The tags of an object (empty when it has none; whether it exists is not checked here).
-    pub fn get(&self, bucket: &str, key: &str) -> Tags {
-        let id = (bucket.to_owned(), key.to_owned());
-        self.objects.lock().unwrap().get(&id).cloned().unwrap_or_default()
-    }
-
-    fn set(&self, bucket: &str, key: &str, tags: Tags) {
-        let id = (bucket.to_owned(), key.to_owned());
-        let mut objects = self.objects.lock().unwrap();
-        if tags.is_empty() {
-            objects.remove(&id);
-        } else {
-            objects.insert(id, tags);
-        }
-    }
-
-    fn remove_bucket(&self, bucket: &str) {
-        self.objects.lock().unwrap().retain(|(b, _), _| b != bucket);
     }
 }
 
@@ -157,24 +56,32 @@ fn internal_error() -> s3s::S3Error {
     s3_error!(InternalError, "We encountered an internal error. Please try again.")
 }
 
-/// The S3 implementation: s3s-fs with atomic conditional writes, `If-Match` reads and tagging.
+/// The S3 implementation: s3s-fs with atomic conditional writes, `If-Match` reads, tagging and
+/// versions.
 pub struct Store {
-    fs: s3s_fs::FileSystem,
+    objects: Objects,
     locks: KeyLocks,
-    tags: Arc<ObjectTags>,
     /// For LoseAnswer, which acts after the call (the access check handles the others).
     faults: Arc<Faults>,
 }
 
 impl Store {
-    /// `tags` is shared with the emulator, which reads it for `Emulator::object_tags`.
-    pub fn new(fs: s3s_fs::FileSystem, tags: Arc<ObjectTags>, faults: Arc<Faults>) -> Self {
-        Store {
-            fs,
+    /// The store on `root`; `tags` is shared with the emulator, which reads it for
+    /// `Emulator::object_tags`.
+    pub fn open(root: &Path, tags: Arc<ObjectTags>, faults: Arc<Faults>) -> Result<Self, String> {
+        Ok(Store {
+            objects: Objects::open(root, tags)?,
             locks: KeyLocks::default(),
-            tags,
             faults,
-        }
+        })
+    }
+
+    fn fs(&self) -> &s3s_fs::FileSystem {
+        &self.objects.fs
+    }
+
+    fn tags(&self) -> &ObjectTags {
+        &self.objects.tags
     }
 
     /// The call went through; its answer is lost if a LoseAnswer fault waits for `operation`.
@@ -184,55 +91,130 @@ impl Store {
         }
         Ok(resp)
     }
+
+    /// Runs a read of `key`: in a versioned bucket alone on the key, so that no write moves the
+    /// version between finding it and opening it; otherwise as it comes.
+    async fn read<T>(&self, bucket: &str, key: &str, read: impl Future<Output = T>) -> T {
+        match self.objects.status(bucket) {
+            Status::Unversioned => read.await,
+            Status::Enabled | Status::Suspended => self.locks.run(bucket, key, read).await,
+        }
+    }
 }
 
 #[async_trait::async_trait]
 impl S3 for Store {
     async fn create_bucket(&self, req: S3Request<CreateBucketInput>) -> S3Result<S3Response<CreateBucketOutput>> {
-        self.fs.create_bucket(req).await
+        self.fs().create_bucket(req).await
     }
 
     async fn delete_bucket(&self, req: S3Request<DeleteBucketInput>) -> S3Result<S3Response<DeleteBucketOutput>> {
         let bucket = req.input.bucket.clone();
         // s3s-fs removes a bucket with everything in it.
-        let resp = self.fs.delete_bucket(req).await?;
-        self.tags.remove_bucket(&bucket);
+        let resp = self.fs().delete_bucket(req).await?;
+        self.objects.remove_bucket(&bucket).await?;
         Ok(resp)
     }
 
     async fn head_bucket(&self, req: S3Request<HeadBucketInput>) -> S3Result<S3Response<HeadBucketOutput>> {
-        self.fs.head_bucket(req).await
+        self.fs().head_bucket(req).await
     }
 
     async fn list_buckets(&self, req: S3Request<ListBucketsInput>) -> S3Result<S3Response<ListBucketsOutput>> {
-        self.fs.list_buckets(req).await
+        self.fs().list_buckets(req).await
     }
 
     async fn get_bucket_location(
         &self,
         req: S3Request<GetBucketLocationInput>,
     ) -> S3Result<S3Response<GetBucketLocationOutput>> {
-        self.fs.get_bucket_location(req).await
+        self.fs().get_bucket_location(req).await
+    }
+
+    async fn put_bucket_versioning(
+        &self,
+        req: S3Request<PutBucketVersioningInput>,
+    ) -> S3Result<S3Response<PutBucketVersioningOutput>> {
+        let bucket = req.input.bucket.clone();
+        let status = match req.input.versioning_configuration.status.as_ref().map(|s| s.as_str()) {
+            Some(BucketVersioningStatus::ENABLED) => Status::Enabled,
+            Some(BucketVersioningStatus::SUSPENDED) => Status::Suspended,
+            _ => {
+                return Err(s3_error!(
+                    MalformedXML,
+                    "The XML you provided was not well-formed or did not validate against our published schema"
+                ));
+            }
+        };
+        self.fs()
+            .head_bucket(req.map_input(|i| HeadBucketInput {
+                bucket: i.bucket,
+                ..Default::default()
+            }))
+            .await?;
+        self.objects.set_status(&bucket, status);
+        Ok(S3Response::new(PutBucketVersioningOutput::default()))
+    }
+
+    async fn get_bucket_versioning(
+        &self,
+        req: S3Request<GetBucketVersioningInput>,
+    ) -> S3Result<S3Response<GetBucketVersioningOutput>> {
+        let bucket = req.input.bucket.clone();
+        self.fs()
+            .head_bucket(req.map_input(|i| HeadBucketInput {
+                bucket: i.bucket,
+                ..Default::default()
+            }))
+            .await?;
+        let status = match self.objects.status(&bucket) {
+            Status::Unversioned => None,
+            Status::Enabled => Some(BucketVersioningStatus::ENABLED),
+            Status::Suspended => Some(BucketVersioningStatus::SUSPENDED),
+        };
+        Ok(S3Response::new(GetBucketVersioningOutput {
+            status: status.map(BucketVersioningStatus::from_static),
+            mfa_delete: None,
+        }))
+    }
+
+    async fn list_object_versions(
+        &self,
+        req: S3Request<ListObjectVersionsInput>,
+    ) -> S3Result<S3Response<ListObjectVersionsOutput>> {
+        self.objects.list_versions(req).await
     }
 
     async fn list_objects(&self, req: S3Request<ListObjectsInput>) -> S3Result<S3Response<ListObjectsOutput>> {
-        self.fs.list_objects(req).await
+        self.fs().list_objects(req).await
     }
 
     async fn list_objects_v2(&self, req: S3Request<ListObjectsV2Input>) -> S3Result<S3Response<ListObjectsV2Output>> {
-        self.fs.list_objects_v2(req).await
+        self.fs().list_objects_v2(req).await
     }
 
     async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
         let if_match = req.input.if_match.clone();
-        let resp = self.fs.head_object(req).await?;
+        let version_id = req.input.version_id.clone();
+        let head = async {
+            let found = self.objects.find(&bucket, &key, version_id.as_deref())?;
+            self.objects.head(req, &found).await
+        };
+        let resp = self.read(&bucket, &key, head).await?;
         check_if_match(if_match.as_ref(), resp.output.e_tag.as_ref())?;
         Ok(resp)
     }
 
     async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
         let if_match = req.input.if_match.clone();
-        let resp = self.fs.get_object(req).await?;
+        let version_id = req.input.version_id.clone();
+        let get = async {
+            let found = self.objects.find(&bucket, &key, version_id.as_deref())?;
+            self.objects.get(req, &found).await
+        };
+        let resp = self.read(&bucket, &key, get).await?;
         // The body is only a file handle until it is polled: dropping it reads nothing.
         check_if_match(if_match.as_ref(), resp.output.e_tag.as_ref())?;
         Ok(resp)
@@ -244,8 +226,9 @@ impl S3 for Store {
         // when the request has no x-amz-tagging).
         let tags = tags_from_header(req.input.tagging.as_deref())?;
         let put = async {
-            let resp = self.fs.put_object(req).await?;
-            self.tags.set(&bucket, &key, tags);
+            let (mut resp, version_id) = self.objects.write(&bucket, &key, self.fs().put_object(req)).await?;
+            resp.output.version_id = version_id;
+            self.tags().set(&bucket, &key, tags);
             self.answer("PutObject", resp)
         };
         self.locks.run(&bucket, &key, put).await
@@ -253,15 +236,31 @@ impl S3 for Store {
 
     async fn delete_object(&self, req: S3Request<DeleteObjectInput>) -> S3Result<S3Response<DeleteObjectOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let version_id = req.input.version_id.clone();
         let delete = async {
-            // A conditional delete, as S3 does it: If-Match is checked against the current
-            // object under the key's lock (missing → 404 NoSuchKey, another ETag → 412).
+            // A conditional delete, as S3 does it: If-Match is checked against the version named
+            // (the current object without a version id) under the key's lock (missing → 404
+            // NoSuchKey, another ETag → 412).
             if let Some(condition) = req.input.if_match.clone() {
-                let head = self.fs.head_object(head_request(req.clone(), &bucket, &key)).await?;
+                let found = self.objects.find(&bucket, &key, version_id.as_deref())?;
+                let head = self
+                    .objects
+                    .head(head_request(req.clone(), &bucket, &key), &found)
+                    .await?;
                 check_if_match(Some(&condition), head.output.e_tag.as_ref())?;
             }
-            let resp = self.fs.delete_object(req).await?;
-            self.tags.set(&bucket, &key, Tags::new());
+            let resp = match self.objects.status(&bucket) {
+                Status::Unversioned => {
+                    // Only null names a version here: any other id is refused.
+                    self.objects.find(&bucket, &key, version_id.as_deref())?;
+                    let resp = self.fs().delete_object(req).await?;
+                    self.tags().set(&bucket, &key, Tags::new());
+                    resp
+                }
+                Status::Enabled | Status::Suspended => {
+                    S3Response::new(self.objects.delete(&bucket, &key, version_id.as_deref()).await?)
+                }
+            };
             self.answer("DeleteObject", resp)
         };
         self.locks.run(&bucket, &key, delete).await
@@ -269,11 +268,38 @@ impl S3 for Store {
 
     async fn delete_objects(&self, req: S3Request<DeleteObjectsInput>) -> S3Result<S3Response<DeleteObjectsOutput>> {
         let bucket = req.input.bucket.clone();
-        let resp = self.fs.delete_objects(req).await?;
-        for key in resp.output.deleted.iter().flatten().filter_map(|d| d.key.as_deref()) {
-            self.tags.set(&bucket, key, Tags::new());
+        if self.objects.status(&bucket) == Status::Unversioned {
+            let resp = self.fs().delete_objects(req).await?;
+            for key in resp.output.deleted.iter().flatten().filter_map(|d| d.key.as_deref()) {
+                self.tags().set(&bucket, key, Tags::new());
+            }
+            return Ok(resp);
         }
-        Ok(resp)
+        let (mut deleted, mut errors) = (Vec::new(), Vec::new());
+        for object in req.input.delete.objects {
+            let version_id = object.version_id.as_deref();
+            let delete = self.objects.delete(&bucket, &object.key, version_id);
+            match self.locks.run(&bucket, &object.key, delete).await {
+                Ok(out) => deleted.push(DeletedObject {
+                    key: Some(object.key),
+                    delete_marker: out.delete_marker,
+                    delete_marker_version_id: out.delete_marker.and(out.version_id.clone()),
+                    version_id: object.version_id,
+                }),
+                Err(e) => errors.push(Error {
+                    key: Some(object.key),
+                    version_id: object.version_id,
+                    code: Some(e.code().as_str().to_owned()),
+                    message: e.message().map(str::to_owned),
+                }),
+            }
+        }
+        let quiet = req.input.delete.quiet.unwrap_or(false);
+        Ok(S3Response::new(DeleteObjectsOutput {
+            deleted: (!quiet && !deleted.is_empty()).then_some(deleted),
+            errors: (!errors.is_empty()).then_some(errors),
+            ..Default::default()
+        }))
     }
 
     async fn copy_object(&self, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
@@ -290,17 +316,37 @@ impl S3 for Store {
             None
         };
         let source = match &req.input.copy_source {
-            CopySource::Bucket { bucket, key, .. } => Some((bucket.to_string(), key.to_string())),
+            CopySource::Bucket {
+                bucket,
+                key,
+                version_id,
+            } => Some((
+                bucket.to_string(),
+                key.to_string(),
+                version_id.as_deref().map(str::to_owned),
+            )),
             _ => None,
         };
+        // s3s-fs copies the source's current object: a copy of an older version is not emulated.
+        let source_version = match &source {
+            Some((b, k, requested)) => match self.objects.find(b, k, requested.as_deref())? {
+                versions::Found::Current(id) => id,
+                versions::Found::Kept { .. } => {
+                    return Err(s3_error!(NotImplemented, "The emulator copies only current versions"));
+                }
+            },
+            None => None,
+        };
         let copy = async {
-            let resp = self.fs.copy_object(req).await?;
+            let (mut resp, version_id) = self.objects.write(&bucket, &key, self.fs().copy_object(req)).await?;
+            resp.output.version_id = version_id;
+            resp.output.copy_source_version_id = source_version;
             let tags = match (replacement, source) {
                 (Some(tags), _) => tags,
-                (None, Some((b, k))) => self.tags.get(&b, &k),
+                (None, Some((b, k, _))) => self.tags().get(&b, &k),
                 (None, None) => Tags::new(),
             };
-            self.tags.set(&bucket, &key, tags);
+            self.tags().set(&bucket, &key, tags);
             Ok(resp)
         };
         self.locks.run(&bucket, &key, copy).await
@@ -311,19 +357,19 @@ impl S3 for Store {
         req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let tags = tags_from_header(req.input.tagging.as_deref())?;
-        let resp = self.fs.create_multipart_upload(req).await?;
+        let resp = self.fs().create_multipart_upload(req).await?;
         if let Some(upload_id) = &resp.output.upload_id {
-            self.tags.uploads.lock().unwrap().insert(upload_id.clone(), tags);
+            self.tags().start_upload(upload_id, tags);
         }
         Ok(resp)
     }
 
     async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
-        self.fs.upload_part(req).await
+        self.fs().upload_part(req).await
     }
 
     async fn list_parts(&self, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
-        self.fs.list_parts(req).await
+        self.fs().list_parts(req).await
     }
 
     async fn complete_multipart_upload(
@@ -333,9 +379,21 @@ impl S3 for Store {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
         let upload_id = req.input.upload_id.clone();
         let complete = async {
-            let resp = self.fs.complete_multipart_upload(req).await?;
-            let tags = self.tags.uploads.lock().unwrap().remove(&upload_id);
-            self.tags.set(&bucket, &key, tags.unwrap_or_default());
+            let (mut resp, version_id) = self
+                .objects
+                .write(&bucket, &key, self.fs().complete_multipart_upload(req))
+                .await?;
+            // s3s-fs answers through a future (S3 keeps the connection alive meanwhile).
+            if let Some(answer) = resp.output.future.take() {
+                let version_id = version_id.clone();
+                resp.output.future = Some(Box::pin(async move {
+                    let mut output = answer.await?;
+                    output.version_id = version_id;
+                    Ok(output)
+                }));
+            }
+            resp.output.version_id = version_id;
+            self.tags().set(&bucket, &key, self.tags().end_upload(&upload_id));
             Ok(resp)
         };
         self.locks.run(&bucket, &key, complete).await
@@ -346,25 +404,26 @@ impl S3 for Store {
         req: S3Request<AbortMultipartUploadInput>,
     ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
         let upload_id = req.input.upload_id.clone();
-        let resp = self.fs.abort_multipart_upload(req).await?;
-        self.tags.uploads.lock().unwrap().remove(&upload_id);
+        let resp = self.fs().abort_multipart_upload(req).await?;
+        self.tags().end_upload(&upload_id);
         Ok(resp)
     }
 
-    // Tagging takes the object's lock so that it cannot interleave with an overwrite or a delete.
-    // `versionId` is accepted and ignored: s3s-fs keeps one version of each object.
+    // Tagging takes the object's lock so that it cannot interleave with an overwrite or a delete;
+    // `versionId` names the version whose tags are meant (the current one without it).
 
     async fn put_object_tagging(
         &self,
         req: S3Request<PutObjectTaggingInput>,
     ) -> S3Result<S3Response<PutObjectTaggingOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let version_id = req.input.version_id.clone();
         let tags = tags_from_xml(&req.input.tagging)?;
         let head = head_request(req, &bucket, &key);
         let put = async {
-            self.fs.head_object(head).await?;
-            self.tags.set(&bucket, &key, tags);
-            Ok(S3Response::new(PutObjectTaggingOutput::default()))
+            let found = self.objects.find(&bucket, &key, version_id.as_deref())?;
+            self.objects.retag(head, &found, tags).await?;
+            Ok(S3Response::new(PutObjectTaggingOutput { version_id: found.id() }))
         };
         self.locks.run(&bucket, &key, put).await
     }
@@ -374,12 +433,14 @@ impl S3 for Store {
         req: S3Request<GetObjectTaggingInput>,
     ) -> S3Result<S3Response<GetObjectTaggingOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let version_id = req.input.version_id.clone();
         let head = head_request(req, &bucket, &key);
         let get = async {
-            self.fs.head_object(head).await?;
+            let found = self.objects.find(&bucket, &key, version_id.as_deref())?;
             let tag_set = self
-                .tags
-                .get(&bucket, &key)
+                .objects
+                .tags_of(head, &found)
+                .await?
                 .into_iter()
                 .map(|(key, value)| Tag {
                     key: Some(key),
@@ -388,7 +449,7 @@ impl S3 for Store {
                 .collect();
             Ok(S3Response::new(GetObjectTaggingOutput {
                 tag_set,
-                version_id: None,
+                version_id: found.id(),
             }))
         };
         self.locks.run(&bucket, &key, get).await
@@ -399,11 +460,12 @@ impl S3 for Store {
         req: S3Request<DeleteObjectTaggingInput>,
     ) -> S3Result<S3Response<DeleteObjectTaggingOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let version_id = req.input.version_id.clone();
         let head = head_request(req, &bucket, &key);
         let delete = async {
-            self.fs.head_object(head).await?;
-            self.tags.set(&bucket, &key, Tags::new());
-            Ok(S3Response::new(DeleteObjectTaggingOutput::default()))
+            let found = self.objects.find(&bucket, &key, version_id.as_deref())?;
+            self.objects.retag(head, &found, Tags::new()).await?;
+            Ok(S3Response::new(DeleteObjectTaggingOutput { version_id: found.id() }))
         };
         self.locks.run(&bucket, &key, delete).await
     }

@@ -1,5 +1,6 @@
 //! The manual user-import walkthrough (`tests/walkthrough.sh`), run unchanged with the real AWS CLI
-//! and curl against the emulator binary.
+//! and curl against the emulator binary; and the same for a versioned drop bucket
+//! (`tests/versioning.sh`, AWS CLI `s3api`).
 //!
 //! The AWS CLI and curl are required, not optional: without them this test fails and says to run
 //! `bash scripts/test.sh`, which installs them.
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 
 /// How long the emulator may take to print its `listening on` line.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
-/// The walkthrough makes about 25 AWS CLI calls of roughly a second each; this bounds a hang.
+/// A walkthrough makes about 25 AWS CLI calls of roughly a second each; this bounds a hang.
 const WALKTHROUGH_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Kills the emulator when the test ends, whether it passed or panicked.
@@ -102,14 +103,13 @@ fn start_emulator(data_dir: &Path, log_path: &Path) -> (KillOnDrop, String) {
     (emulator, endpoint)
 }
 
-/// Runs the walkthrough script with its output in files; kills its whole process group (bash and
-/// any aws or curl under it) when it outlives `WALKTHROUGH_TIMEOUT`. `None` means it timed out.
-fn run_walkthrough(endpoint: &str, work: &Path, stdout: &Path, stderr: &Path) -> Option<ExitStatus> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("walkthrough.sh");
+/// Runs a walkthrough script (in tests/) with its output in files; kills its whole process group
+/// (bash and any aws or curl under it) when it outlives `WALKTHROUGH_TIMEOUT`. `None` means it
+/// timed out.
+fn run_walkthrough(script: &str, endpoint: &str, work: &Path, stdout: &Path, stderr: &Path) -> Option<ExitStatus> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(script);
     let mut child = Command::new("bash")
-        .arg(&script)
+        .arg(&path)
         .env("ENDPOINT", endpoint)
         .env("WORK", work)
         .stdin(Stdio::null())
@@ -117,7 +117,7 @@ fn run_walkthrough(endpoint: &str, work: &Path, stdout: &Path, stderr: &Path) ->
         .stderr(File::create(stderr).expect("create the walkthrough stderr file"))
         .process_group(0)
         .spawn()
-        .expect("spawn bash tests/walkthrough.sh");
+        .unwrap_or_else(|e| panic!("spawn bash tests/{script}: {e}"));
     let deadline = Instant::now() + WALKTHROUGH_TIMEOUT;
     loop {
         if let Some(status) = child.try_wait().expect("wait for the walkthrough") {
@@ -138,7 +138,18 @@ fn run_walkthrough(endpoint: &str, work: &Path, stdout: &Path, stderr: &Path) ->
 fn seed_walkthrough_runs_unchanged_against_the_binary() {
     require_tool("aws");
     require_tool("curl");
+    walkthrough("walkthrough.sh");
+}
 
+#[test]
+fn versioned_bucket_walkthrough_runs_against_the_binary() {
+    require_tool("aws");
+    walkthrough("versioning.sh");
+}
+
+/// Runs tests/`script` against a fresh emulator binary; panics with both outputs and the
+/// emulator's log when it fails.
+fn walkthrough(script: &str) {
     let tmp = tempfile::tempdir().expect("create a temporary directory");
     let dir = |name: &str| -> PathBuf {
         let path = tmp.path().join(name);
@@ -150,7 +161,7 @@ fn seed_walkthrough_runs_unchanged_against_the_binary() {
     let (script_stdout, script_stderr) = (tmp.path().join("walkthrough.out"), tmp.path().join("walkthrough.err"));
 
     let (emulator, endpoint) = start_emulator(&data_dir, &emulator_log);
-    let status = run_walkthrough(&endpoint, &work, &script_stdout, &script_stderr);
+    let status = run_walkthrough(script, &endpoint, &work, &script_stdout, &script_stderr);
     drop(emulator);
 
     let out = fs::read_to_string(&script_stdout).unwrap_or_default();
@@ -160,8 +171,8 @@ fn seed_walkthrough_runs_unchanged_against_the_binary() {
             println!("{out}");
             return;
         }
-        Some(status) => format!("tests/walkthrough.sh failed ({status})"),
-        None => format!("tests/walkthrough.sh did not finish within {WALKTHROUGH_TIMEOUT:?} and was killed"),
+        Some(status) => format!("tests/{script} failed ({status})"),
+        None => format!("tests/{script} did not finish within {WALKTHROUGH_TIMEOUT:?} and was killed"),
     };
     panic!(
         "{verdict}\n--- walkthrough stdout ---\n{out}\n--- walkthrough stderr ---\n{err}\n--- emulator log (last 200 \

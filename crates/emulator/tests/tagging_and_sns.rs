@@ -76,7 +76,8 @@ async fn object_tags_can_be_put_read_and_deleted() {
     assert_eq!(get_tags(&s3, "tagged", "incoming/users.csv").await, owned(&tags));
     assert_eq!(emulator.object_tags("tagged", "incoming/users.csv"), Some(owned(&tags)));
 
-    // A second put replaces the whole set; a versionId is accepted and ignored.
+    // A second put replaces the whole set; versionId null names the one version of an unversioned
+    // bucket (tests/versioning.rs has the rest).
     s3.put_object_tagging()
         .bucket("tagged")
         .key("incoming/users.csv")

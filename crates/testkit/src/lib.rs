@@ -8,4 +8,4 @@ pub mod layout;
 pub mod sandbox;
 pub mod synth;
 
-pub use sandbox::{BUCKET, LOGS_ROLE_ARN, LocalError, Sandbox};
+pub use sandbox::{BUCKET, DropBucket, Dropped, LOGS_ROLE_ARN, LocalError, Sandbox};

@@ -1,12 +1,17 @@
 //! The function on one machine: the local stand-in (emulator) in process, a pool and a drop
 //! bucket on it, and the same handler the Lambda runs, fed the events S3 and the schedule send.
 //! The end-to-end tests, the benchmarks and `cognito-import local` build on it.
+//!
+//! The drop bucket is versioned, as the deployed stack's is: every drop has a version id, and its
+//! event names it. A test may ask for an unversioned bucket ([`DropBucket::Unversioned`]), where
+//! the function pins a drop by its ETag instead.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
 use cognito_import_emulator::{Emulator, EmulatorConfig};
 use lambda_runtime::{Context, LambdaEvent};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -47,6 +52,33 @@ fn aws<E: std::error::Error + Send + Sync + 'static>(what: &str, e: aws_sdk_s3::
     LocalError::Aws(format!("{what}: {}", aws_sdk_s3::error::DisplayErrorContext(e)))
 }
 
+/// Whether the drop bucket keeps versions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DropBucket {
+    /// Versioning enabled, as deployed.
+    #[default]
+    Versioned,
+    /// Never versioned: objects have no version id, events carry none.
+    Unversioned,
+}
+
+/// An object put in the drop bucket, as its S3 event names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dropped {
+    /// The ETag, without quotes.
+    pub etag: String,
+    /// The version id (none in an unversioned bucket).
+    pub version_id: Option<String>,
+}
+
+impl Dropped {
+    /// The tag of the version in its state record's key: the version id, or the ETag when the
+    /// bucket is unversioned (what [`Sandbox::record`] and [`Sandbox::settle`] take).
+    pub fn tag(&self) -> &str {
+        self.version_id.as_deref().unwrap_or(&self.etag)
+    }
+}
+
 /// An emulator with a pool and a drop bucket, and the function's `App` pointed at it.
 pub struct Sandbox {
     pub emulator: Emulator,
@@ -57,8 +89,18 @@ pub struct Sandbox {
 
 impl Sandbox {
     /// Starts an emulator and makes a pool (CreateUserPool members in `pool`; email auto-verified
-    /// unless `pool` says otherwise) and the drop bucket.
+    /// unless `pool` says otherwise) and the drop bucket, versioned.
     pub async fn start(emulator: EmulatorConfig, pool: Value, env: &[(&str, &str)]) -> Result<Sandbox, LocalError> {
+        Self::start_with_bucket(emulator, pool, env, DropBucket::Versioned).await
+    }
+
+    /// [`Sandbox::start`] with the drop bucket `bucket` asks for.
+    pub async fn start_with_bucket(
+        emulator: EmulatorConfig,
+        pool: Value,
+        env: &[(&str, &str)],
+        bucket: DropBucket,
+    ) -> Result<Sandbox, LocalError> {
         let emulator = Emulator::start(emulator).await?;
         let mut request = json!({ "PoolName": "LocalImport", "AutoVerifiedAttributes": ["email"] });
         if let (Some(base), Some(extra)) = (request.as_object_mut(), pool.as_object()) {
@@ -98,6 +140,18 @@ impl Sandbox {
             .send()
             .await
             .map_err(|e| aws("CreateBucket", e))?;
+        if bucket == DropBucket::Versioned {
+            let enabled = VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build();
+            app.s3
+                .put_bucket_versioning()
+                .bucket(BUCKET)
+                .versioning_configuration(enabled)
+                .send()
+                .await
+                .map_err(|e| aws("PutBucketVersioning", e))?;
+        }
         Ok(Sandbox {
             emulator,
             sdk,
@@ -106,8 +160,8 @@ impl Sandbox {
         })
     }
 
-    /// Puts bytes in the drop bucket; returns the ETag (without quotes).
-    pub async fn drop_bytes(&self, key: &str, body: ByteStream) -> Result<String, LocalError> {
+    /// Puts bytes in the drop bucket; returns what its event will name.
+    pub async fn drop_bytes(&self, key: &str, body: ByteStream) -> Result<Dropped, LocalError> {
         let out = self
             .app
             .s3
@@ -118,12 +172,20 @@ impl Sandbox {
             .send()
             .await
             .map_err(|e| aws("PutObject", e))?;
-        Ok(out.e_tag.unwrap_or_default().trim_matches('"').to_owned())
+        Ok(Dropped {
+            etag: out.e_tag.unwrap_or_default().trim_matches('"').to_owned(),
+            version_id: out.version_id,
+        })
     }
 
-    /// The S3 notification S3 would send for that object (key URL-encoded as S3 does).
-    pub fn s3_event(&self, key: &str, etag: &str, size: u64) -> Value {
+    /// The S3 notification S3 would send for that object (key URL-encoded as S3 does; the
+    /// version id when there is one).
+    pub fn s3_event(&self, key: &str, dropped: &Dropped, size: u64) -> Value {
         let encoded = utf8_percent_encode(key, KEY_SAFE).to_string().replace(' ', "+");
+        let mut object = json!({ "key": encoded, "size": size, "eTag": dropped.etag, "sequencer": "0" });
+        if let Some(version_id) = &dropped.version_id {
+            object["versionId"] = json!(version_id);
+        }
         json!({ "Records": [{
             "eventVersion": "2.1",
             "eventSource": "aws:s3",
@@ -137,7 +199,7 @@ impl Sandbox {
                 "s3SchemaVersion": "1.0",
                 "configurationId": "local",
                 "bucket": { "name": BUCKET, "ownerIdentity": { "principalId": "local" }, "arn": format!("arn:aws:s3:::{BUCKET}") },
-                "object": { "key": encoded, "size": size, "eTag": etag, "sequencer": "0" }
+                "object": object
             }
         }]})
     }

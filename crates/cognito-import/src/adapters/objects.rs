@@ -1,7 +1,10 @@
 //! The dropped object, always as the version its event named: by version id, or (in an
-//! unversioned bucket) by `If-Match` on the event's ETag. A version that is gone, or a key that
-//! now holds another object, reads as `None`: an object changed since its event is never imported
-//! silently.
+//! unversioned bucket) by `If-Match` on the event's ETag. It reads as `None` when that version is
+//! gone, when (unversioned) the key now holds another object, or when (versioned) the key was
+//! deleted since: S3 then keeps the version under a delete marker, but the file is withdrawn as
+//! surely as an unversioned delete withdraws it. An object changed or deleted since its event is
+//! never imported silently; in a versioned bucket, a newer upload leaves the named version to be
+//! imported, and is an import of its own.
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::DisplayErrorContext;
@@ -33,7 +36,17 @@ where
     }
 }
 
-/// The ETag and size of the version the event names; `None` if it is gone or changed.
+/// Whether `key` was deleted: its latest version is a delete marker, so a HeadObject of the key
+/// (no version id) answers 404 even though older versions can still be read by id.
+async fn deleted(s3: &Client, bucket: &str, key: &str) -> Result<bool, ObjectError> {
+    match s3.head_object().bucket(bucket).key(key).send().await {
+        Ok(_) => Ok(false),
+        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(true),
+        Err(e) => Err(object_error("HeadObject", bucket, key, e)),
+    }
+}
+
+/// The ETag and size of the version the event names; `None` if it is gone, changed or deleted.
 pub async fn pin(s3: &Client, object: &ObjectRef) -> Result<Option<(String, u64)>, ObjectError> {
     let mut head = s3.head_object().bucket(&object.bucket).key(&object.key);
     if let Some(v) = &object.version_id {
@@ -41,18 +54,23 @@ pub async fn pin(s3: &Client, object: &ObjectRef) -> Result<Option<(String, u64)
     } else if let Some(etag) = &object.etag {
         head = head.if_match(format!("\"{etag}\""));
     }
-    match head.send().await {
-        Ok(out) => {
-            let etag = out.e_tag.unwrap_or_default().trim_matches('"').to_owned();
-            Ok(Some((etag, out.content_length.unwrap_or(0).max(0) as u64)))
-        }
-        Err(e) if is_gone(&e) => Ok(None),
-        Err(e) => Err(object_error("HeadObject", &object.bucket, &object.key, e)),
+    let out = match head.send().await {
+        Ok(out) => out,
+        Err(e) if is_gone(&e) => return Ok(None),
+        Err(e) => return Err(object_error("HeadObject", &object.bucket, &object.key, e)),
+    };
+    if object.version_id.is_some() && deleted(s3, &object.bucket, &object.key).await? {
+        return Ok(None);
     }
+    let etag = out.e_tag.unwrap_or_default().trim_matches('"').to_owned();
+    Ok(Some((etag, out.content_length.unwrap_or(0).max(0) as u64)))
 }
 
-/// A GetObject of exactly the claimed version; `None` if it is gone or changed.
+/// A GetObject of exactly the claimed version; `None` if it is gone, changed or deleted.
 pub async fn open(s3: &Client, record: &Record) -> Result<Option<ByteStream>, ObjectError> {
+    if record.version_id.is_some() && deleted(s3, &record.bucket, &record.key).await? {
+        return Ok(None);
+    }
     let mut get = s3.get_object().bucket(&record.bucket).key(&record.key);
     get = match &record.version_id {
         Some(v) => get.version_id(v),

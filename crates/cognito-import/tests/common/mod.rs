@@ -9,7 +9,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use cognito_import::domain::record::{Record, Status};
 use cognito_import_emulator::{EmulatorConfig, Job, JobStatus};
 use cognito_import_testkit::synth;
-use cognito_import_testkit::{BUCKET, Sandbox};
+use cognito_import_testkit::{BUCKET, DropBucket, Sandbox};
 use serde_json::{Value, json};
 
 pub async fn sandbox() -> Sandbox {
@@ -18,6 +18,13 @@ pub async fn sandbox() -> Sandbox {
 
 pub async fn sandbox_with(config: EmulatorConfig, env: &[(&str, &str)]) -> Sandbox {
     Sandbox::start(config, json!({}), env).await.expect("sandbox starts")
+}
+
+/// A sandbox whose drop bucket is unversioned: the function pins drops by their ETag.
+pub async fn unversioned_sandbox() -> Sandbox {
+    Sandbox::start_with_bucket(EmulatorConfig::default(), json!({}), &[], DropBucket::Unversioned)
+        .await
+        .expect("sandbox starts")
 }
 
 /// A valid file of `rows` realistic users for the standard header.
@@ -29,8 +36,19 @@ pub fn users_csv(rows: u64, seed: u64) -> Vec<u8> {
 
 /// Puts `bytes` at `key`; returns the S3 event for it.
 pub async fn drop_file(sb: &Sandbox, key: &str, bytes: &[u8]) -> Value {
-    let etag = sb.drop_bytes(key, ByteStream::from(bytes.to_vec())).await.unwrap();
-    sb.s3_event(key, &etag, bytes.len() as u64)
+    let dropped = sb.drop_bytes(key, ByteStream::from(bytes.to_vec())).await.unwrap();
+    sb.s3_event(key, &dropped, bytes.len() as u64)
+}
+
+/// The tag of the version an S3 event names, as state records are keyed: its version id, or its
+/// ETag in an unversioned bucket.
+pub fn tag_of(event: &Value) -> String {
+    let object = &event["Records"][0]["s3"]["object"];
+    object["versionId"]
+        .as_str()
+        .or(object["eTag"].as_str())
+        .expect("an S3 event names its object's version")
+        .to_owned()
 }
 
 pub fn outcome(answer: &Value) -> &str {
