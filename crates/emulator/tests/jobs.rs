@@ -360,17 +360,26 @@ async fn stop_while_in_progress_ends_the_job_stopped_part_way() {
     })
     .await;
 
-    let stopping = cognito
+    // As the CLI examples show: Stopped at once, with its CompletionDate.
+    let answer = cognito
         .stop_user_import_job()
         .user_pool_id(&pool)
         .job_id(&job.id)
         .send()
         .await
         .expect("StopUserImportJob");
-    assert_eq!(status_of(stopping.user_import_job().unwrap()), "Stopping");
+    let answer = answer.user_import_job().unwrap();
+    assert_eq!(status_of(answer), "Stopped");
+    assert!(answer.completion_date().is_some());
+    assert_eq!(
+        answer.completion_message(),
+        Some("The Import Job was stopped by the developer.")
+    );
 
     let stopped = finished(&cognito, &pool, &job.id).await;
     assert_eq!(status_of(&stopped), "Stopped");
+    // What Stop answered is final: the counts do not move after it.
+    assert_eq!(counts(&stopped), counts(answer));
     assert_eq!(
         stopped.completion_message(),
         Some("The Import Job was stopped by the developer.")
@@ -696,9 +705,13 @@ async fn stop(cognito: &Cognito, pool: &str, job: &str) -> String {
 async fn stop_while_pending_ends_stopped_before_any_row() {
     let (emulator, cognito, pool, job) = slow_single_row_job().await;
     assert_eq!(status_of(&start_job(&cognito, &pool, &job).await), "Pending");
-    assert_eq!(stop(&cognito, &pool, &job).await, "Stopping");
+    assert_eq!(stop(&cognito, &pool, &job).await, "Stopped");
     let ended = finished(&cognito, &pool, &job).await;
     assert_eq!((status_of(&ended), counts(&ended)), ("Stopped", (0, 0, 0)));
+    // Still nothing after the job's first step: the runner saw the stop and ran no row.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let later = describe(&cognito, &pool, &job).await;
+    assert_eq!((status_of(&later), counts(&later)), ("Stopped", (0, 0, 0)));
     assert_eq!(emulator.job_log(&job), Vec::<String>::new());
     assert_eq!(usernames(&cognito, &pool).await, Vec::<String>::new());
 }
@@ -709,7 +722,7 @@ async fn stop_after_the_last_row_still_ends_stopped() {
     start_job(&cognito, &pool, &job).await;
     // The row is done; the job is in its last step before the verdict.
     job_when(&cognito, &pool, &job, "the row", |j| j.imported_users() == 1).await;
-    assert_eq!(stop(&cognito, &pool, &job).await, "Stopping");
+    assert_eq!(stop(&cognito, &pool, &job).await, "Stopped");
     let ended = finished(&cognito, &pool, &job).await;
     assert_eq!(status_of(&ended), "Stopped", "{:?}", ended.completion_message());
     assert_eq!(
