@@ -64,7 +64,9 @@ pub fn trim(value: &str) -> &str {
 }
 
 /// A `\r` right before the `\n` that ends a line is not part of the line (so CRLF files read as LF
-/// files); any other `\r` is an ordinary character. The reference does not mention line ends.
+/// files), nor is one at the very end of the file (the last line needs no line end, and reads the same
+/// with or without `\r\n`); any other `\r` is an ordinary character. The reference does not mention
+/// line ends.
 pub const CR_BEFORE_LF_DROPPED: bool = true;
 
 /// A `,` right after a `\` is always part of the value (the reference: "a comma inside a value is

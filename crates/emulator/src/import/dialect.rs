@@ -5,8 +5,8 @@
 //! [`crate::assumptions`], as noted):
 //!
 //! * A file is a sequence of lines separated by `\n`. A single `\r` directly before a `\n` is not part
-//!   of the line, so CRLF files read the same as LF files ([`CR_BEFORE_LF_DROPPED`]). Any other `\r`
-//!   is an ordinary character.
+//!   of the line, so CRLF files read the same as LF files ([`CR_BEFORE_LF_DROPPED`]); nor is a `\r` at
+//!   the very end of the file. Any other `\r` is an ordinary character.
 //! * A final `\n` is optional: `a\nb` and `a\nb\n` hold the same two lines. Text after the last `\n` is a
 //!   line only when it is not empty.
 //! * Lines are numbered from 1. Every line takes a number, blank ones included
@@ -100,7 +100,10 @@ impl<'a> Iterator for Lines<'a> {
             }
             None => {
                 self.rest = None;
-                rest
+                match rest.strip_suffix(CARRIAGE_RETURN as char) {
+                    Some(dropped) if CR_BEFORE_LF_DROPPED => dropped,
+                    _ => rest,
+                }
             }
         };
         let number = self.next_number;
@@ -205,7 +208,9 @@ mod tests {
     #[test]
     fn carriage_return_elsewhere_is_kept() {
         assert_eq!(all_lines("a\rb\n"), vec![(1, "a\rb")]);
-        assert_eq!(all_lines("a\r"), vec![(1, "a\r")]);
+        // At the end of the file a `\r` ends the last line as `\r\n` would.
+        assert_eq!(all_lines("a\r"), vec![(1, "a")]);
+        assert_eq!(all_lines("h\n\r"), vec![(1, "h"), (2, "")]);
     }
 
     #[test]
