@@ -959,6 +959,9 @@ fn the_checker_and_the_emulator_agree_on_generated_files() {
     }
 }
 
+/// Values set in a row: (column, value).
+type Changes<'a> = &'a [(&'a str, &'a str)];
+
 #[test]
 fn the_issues_examples_agree() {
     // (pool, value changes of row 1, what both sides must say)
@@ -968,7 +971,7 @@ fn the_issues_examples_agree() {
         required: vec![],
         full_header: true,
     };
-    let examples: [(&str, &[(&str, &str)], bool); 9] = [
+    let examples: [(&str, Changes, bool); 9] = [
         (
             "phone-only row in an email-only pool",
             &[
