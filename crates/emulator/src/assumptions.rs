@@ -2,8 +2,9 @@
 //!
 //! The emulator follows `cognito-import-reference.md`; where that reference is silent or marks a
 //! point as unknown, the choice made here is named and explained, so that it can be changed in one
-//! place when better evidence arrives. (The CSV row rules keep their own assumptions at the top of
-//! `import/rules.rs`.)
+//! place when better evidence arrives. That holds for the import files too (the second part below): how
+//! `import/` reads a file where the reference is silent, the shapes it assumes of values, the order of
+//! a row's checks, and the texts of its failures. Every other rule there cites the reference.
 
 use std::time::Duration;
 
@@ -62,3 +63,202 @@ pub const VERSION_ID_IN_UNVERSIONED_BUCKET_IS_INVALID: bool = true;
 /// DeleteObject of a well-formed version id the key does not hold succeeds (204) and changes
 /// nothing: deletes are idempotent in S3.
 pub const DELETING_AN_UNKNOWN_VERSION_SUCCEEDS: bool = true;
+
+// =====================================================================================================
+// Import files: how the emulator reads what the reference leaves open. `import/` (dialect and rules)
+// takes every one of these from here; what it does not take from here cites the reference.
+// =====================================================================================================
+
+/// Whether a byte is trimmed from the ends of a value and of a header name: ASCII whitespace only
+/// (space, tab, line feed, form feed, carriage return; [`u8::is_ascii_whitespace`]). The reference says
+/// "leading/trailing whitespace is trimmed" without saying which; a no-break space or an ideographic
+/// space is kept as part of the value. The function's checker assumes the same.
+pub fn is_trimmed(byte: u8) -> bool {
+    byte.is_ascii_whitespace()
+}
+
+/// A value or header name with its [`is_trimmed`] bytes removed from both ends.
+pub fn trim(value: &str) -> &str {
+    value.trim_matches(|c: char| c.is_ascii() && is_trimmed(c as u8))
+}
+
+/// A `\r` right before the `\n` that ends a line is not part of the line (so CRLF files read as LF
+/// files), nor is one at the very end of the file (the last line needs no line end, and reads the same
+/// with or without `\r\n`); any other `\r` is an ordinary character. The reference does not mention
+/// line ends.
+pub const CR_BEFORE_LF_DROPPED: bool = true;
+
+/// A `,` right after a `\` is always part of the value (the reference: "a comma inside a value is
+/// written `\,`"); a `\` before anything else is an ordinary character, and there is no escape for `\`
+/// itself, so no value can end with a `\`.
+pub const BACKSLASH_ESCAPES_ONLY_A_COMMA: bool = true;
+
+/// Whether a line after the header is blank: empty once a `\r` before its `\n` is dropped. A line of
+/// spaces or tabs is not blank: it is a user row (which then fails). The reference does not say what
+/// Cognito does with blank lines; an empty line holds no user, and one of whitespace is read as one
+/// (empty) value like any other line. The function's checker assumes the same.
+pub fn is_blank_line(line: &str) -> bool {
+    line.is_empty()
+}
+
+/// Blank lines ([`is_blank_line`]) are skipped: they are neither rows nor counted against the row
+/// limit. Reason: editors leave trailing blank lines, and failing a row that holds no user would only
+/// add noise to the log.
+pub const SKIP_BLANK_LINES: bool = true;
+
+/// Every line takes a line number, blank lines included, from 1 (the header) on, so the first user
+/// row of a file without blank lines is `Line Number 2` (as seen in the wild). How Cognito counts blank
+/// lines is not documented.
+pub const BLANK_LINES_TAKE_A_NUMBER: bool = true;
+
+/// Line 1 that is missing, or only whitespace once trimmed ([`trim`]), is no header: the whole job fails
+/// ([`file_failures::NO_HEADER`]). Reason: the header must be line 1, and no pool has a column named "".
+pub fn is_missing_header(first_line: Option<&str>) -> bool {
+    first_line.is_none_or(|line| trim(line).is_empty())
+}
+
+/// Header names are matched to the pool's columns case-sensitively (`Email` is an unknown column), as
+/// attribute names are in the Cognito API. The guide shows only the exact names.
+pub const HEADER_NAMES_CASE_SENSITIVE: bool = true;
+
+/// A file that is not UTF-8 cannot be parsed: the whole job fails, naming the line of the first bad
+/// byte. The reference says only "UTF-8" and that a file that cannot be parsed fails the job.
+pub const NOT_UTF8_FAILS_THE_JOB: bool = true;
+
+/// A row longer than [`crate::import::MAX_ROW_CHARS`] fails that row, not the whole job; its length
+/// counts the Unicode characters of the line without its line break. Reason: the limit is stated per
+/// row, and the job already goes on after other bad rows. The header is a row too: an over-long header
+/// fails the job, since no row can be read without it.
+pub fn is_row_too_long(line: &str, max_chars: usize) -> bool {
+    // Counting characters is only needed when the byte length could exceed the limit.
+    line.len() > max_chars && line.chars().count() > max_chars
+}
+
+/// With the full-header rule off, a pool-required column absent from the header fails every row
+/// rather than the job, because the guide lists only missing header columns as fatal.
+pub const REQUIRED_COLUMN_ABSENT_FAILS_EACH_ROW: bool = true;
+
+/// A row's log line gives one reason, the first problem found, checked in this order: row length,
+/// field count, `cognito:username`, each column in header order (required, size, shape),
+/// pool-required columns absent from a subset header, then verification. Cognito documents neither
+/// the order nor whether it reports more than one problem.
+pub const FIRST_PROBLEM_IS_THE_REASON: bool = true;
+
+/// At most this many characters in `cognito:username`. Reason: the API's `Username` shape (1-128).
+pub const MAX_USERNAME_CHARS: usize = 128;
+
+/// The shape an `email` value must have: exactly one `@`, a non-empty part on each side, and no
+/// whitespace. Reason: Cognito does not document its email check; this is the least it must hold.
+pub fn is_email(value: &str) -> bool {
+    let mut parts = value.split('@');
+    matches!(
+        (parts.next(), parts.next(), parts.next()),
+        (Some(local), Some(domain), None) if !local.is_empty() && !domain.is_empty()
+    ) && !value.chars().any(char::is_whitespace)
+}
+
+/// Booleans compare with ASCII case folding only ("TRUE", "true", "True"). Reason: "any case" in the
+/// guide is read as ASCII case; no other spelling (1/0, yes/no) is accepted.
+pub fn parse_bool(value: &str) -> Option<bool> {
+    if value.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if value.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// `updated_at` must be ASCII digits only (no sign) whose value fits in an `i64` (so 20 digits are too
+/// many). Reason: epoch seconds are a non-negative integer, and larger values cannot be stored. The
+/// function's checker assumes the same bound.
+pub fn is_epoch_seconds(value: &str) -> bool {
+    !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) && value.parse::<i64>().is_ok()
+}
+
+/// A Number custom attribute's value is an integer: an optional `-`, then ASCII digits, in the range of
+/// an `i64`. No `+`, no fraction, no exponent. Reason: Cognito's Number attributes hold integers; the
+/// sign and the range are not documented, and the stricter reading is kept (the function's checker
+/// assumes the same).
+pub fn is_integer(value: &str) -> bool {
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && value.parse::<i64>().is_ok()
+}
+
+/// A phone number is `+` then 1 to 15 ASCII digits, the first not `0`. Reason: the guide says E.164,
+/// read here as its length limit and country codes not starting with 0.
+pub fn is_phone_number(value: &str) -> bool {
+    value.strip_prefix('+').is_some_and(|digits| {
+        (1..=15).contains(&digits.len()) && !digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+/// The years a `birthdate` may name: 0001 to 9999 (year 0000 is not a year of the calendar the date is
+/// written in). Reason: the guide gives only the pattern `mm/dd/yyyy`.
+pub const BIRTH_YEARS: std::ops::RangeInclusive<u32> = 1..=9999;
+
+/// A birthdate is `mm/dd/yyyy` with two-digit month and day and a four-digit year in [`BIRTH_YEARS`],
+/// naming a day of the proleptic Gregorian calendar. Reason: the guide gives only the pattern.
+pub fn is_birthdate(value: &str) -> bool {
+    let b = value.as_bytes();
+    if b.len() != 10 || b[2] != b'/' || b[5] != b'/' {
+        return false;
+    }
+    let number = |digits: &[u8]| {
+        digits
+            .iter()
+            .try_fold(0u32, |n, &d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')))
+    };
+    let (Some(month), Some(day), Some(year)) = (number(&b[0..2]), number(&b[3..5]), number(&b[6..10])) else {
+        return false;
+    };
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+    let days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        _ => return false,
+    };
+    BIRTH_YEARS.contains(&year) && (1..=days).contains(&day)
+}
+
+/// The CompletionMessage of a job whose file breaks a file-level rule (the job fails; see
+/// [`FILE_ERROR_IS_JOB_FAILURE`]). Cognito's wording is not documented: these are the emulator's.
+/// `{line}`, `{columns}`, `{column}`, `{rows}` and `{limit}` are filled in.
+pub mod file_failures {
+    pub const BYTE_ORDER_MARK: &str = "the file starts with a UTF-8 byte-order mark";
+    pub const NOT_UTF8: &str = "line {line} is not valid UTF-8";
+    pub const NO_HEADER: &str = "the file has no header line";
+    pub const HEADER_TOO_LONG: &str = "the header is longer than {limit} characters";
+    pub const MISSING_COLUMNS: &str = "the header lacks columns: {columns}";
+    pub const UNKNOWN_COLUMN: &str = "the header has a column the pool does not know: {column}";
+    pub const DUPLICATE_COLUMN: &str = "the header has the column {column} more than once";
+    pub const TOO_MANY_ROWS: &str = "the file has {rows} user rows, more than the limit of {limit}";
+    /// The uploaded file is gone or unreadable when the job runs.
+    pub const UNREADABLE: &str = "The CSV file could not be read.";
+}
+
+/// The reason of a `[FAILED]` log line. The reference documents one reason text (the auto-verified
+/// one, in `import/rules.rs`); every other text is the emulator's, naming the column and the rule and
+/// never the value. `{column}`, `{flag}`, `{limit}`, `{found}` and `{expected}` are filled in.
+pub mod reasons {
+    pub const ROW_TOO_LONG: &str = "The row is longer than {limit} characters.";
+    pub const FIELD_COUNT: &str = "The row has {found} fields but the header has {expected}.";
+    pub const REQUIRED: &str = "{column} is required but has no value.";
+    pub const WHITESPACE: &str = "{column} must not contain whitespace.";
+    pub const USERNAME_CHARACTERS: &str = "{column} must hold only letters, marks, numbers, symbols and punctuation.";
+    pub const TOO_LONG: &str = "{column} is longer than {limit} characters.";
+    pub const TOO_LARGE: &str = "{column} is longer than {limit} bytes.";
+    pub const NOT_BOOLEAN: &str = "{column} must be true or false.";
+    pub const MFA_REQUIRED: &str = "{column} must not be false: the pool requires MFA.";
+    pub const MFA_OFF: &str = "{column} must not be true: MFA is off in the pool.";
+    pub const NOT_EMAIL: &str = "{column} must have one @ between a local part and a domain, and no whitespace.";
+    pub const NOT_PHONE_NUMBER: &str = "{column} must be + and 1 to 15 digits, the first not 0 (E.164).";
+    pub const NOT_BIRTHDATE: &str = "{column} must be a real date written mm/dd/yyyy.";
+    pub const NOT_EPOCH_SECONDS: &str = "{column} must be a non-negative integer (epoch seconds).";
+    pub const NOT_INTEGER: &str = "{column} must be an integer.";
+    pub const VERIFIED_WITHOUT_VALUE: &str = "{column} is required when {flag} is true.";
+    /// A valid row whose pool was deleted while the job ran.
+    pub const POOL_GONE: &str = "The user pool no longer exists.";
+}

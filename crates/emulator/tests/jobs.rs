@@ -5,12 +5,17 @@ mod common;
 
 use std::time::Duration;
 
-use aws_sdk_cognitoidentityprovider::types::{AttributeDataType, SchemaAttributeType, UserPoolMfaType};
+use aws_sdk_cognitoidentityprovider::types::{
+    AttributeDataType, SchemaAttributeType, UserPoolMfaType, VerifiedAttributeType,
+};
 use cognito_import_emulator::{EmulatorConfig, assumptions};
 use common::*;
 
 const SUCCEEDED: &str = "Import Job Completed Successfully.";
 const TOO_MANY: &str = "Too many users have failed or been skipped during the import.";
+/// The one FAILED reason the reference documents.
+const NOT_AUTO_VERIFIED: &str =
+    "The User Record does not set any of the auto verified attributes to true. (Example: email_verified to true).";
 
 fn succeeded(line: u64) -> String {
     format!("[SUCCEEDED] Line Number {line} - The import succeeded.")
@@ -94,7 +99,7 @@ async fn the_status_walk_is_observable_step_by_step() {
     assert_eq!(emulator.job_log(&job.id), [succeeded(2)]);
 }
 
-/// A pool with the user carol, and a file of seven rows: four new users, carol again, and two bad rows.
+/// A pool with the user carol, and a file of eight rows: four new users, carol again, and three bad rows.
 async fn mixed_import() -> (cognito_import_emulator::Emulator, Cognito, String, String) {
     let emulator = start().await;
     let cognito = cognito(&emulator);
@@ -124,8 +129,9 @@ async fn mixed_import() -> (cognito_import_emulator::Emulator, Cognito, String, 
                 ("cognito:username", "frank"),
                 ("phone_number", "+14325551212"),
                 ("phone_number_verified", "true"),
-            ], // line 7
+            ], // line 7: verified by phone only, in a pool that auto-verifies only email
             &user("grace", " grace@example.com "),   // line 8: trimmed
+            &user("heidi", "heidi@example.com"),     // line 9
         ],
     );
     assert!(file.contains("Doe\\, Dave"), "the comma is escaped in the file");
@@ -138,7 +144,7 @@ async fn mixed_import() -> (cognito_import_emulator::Emulator, Cognito, String, 
 async fn counts_match_the_log_line_for_line() {
     let (emulator, cognito, pool, job_id) = mixed_import().await;
     let job = describe(&cognito, &pool, &job_id).await;
-    assert_eq!(counts(&job), (4, 1, 2));
+    assert_eq!(counts(&job), (4, 1, 3));
     assert_eq!(job.completion_message(), Some(SUCCEEDED));
     assert_eq!(
         emulator.job_log(&job_id),
@@ -150,9 +156,10 @@ async fn counts_match_the_log_line_for_line() {
                 "email must have one @ between a local part and a domain, and no whitespace."
             ),
             succeeded(5),
-            failed(6, "email_verified or phone_number_verified must be true."),
-            succeeded(7),
+            failed(6, NOT_AUTO_VERIFIED),
+            failed(7, NOT_AUTO_VERIFIED),
             succeeded(8),
+            succeeded(9),
         ]
     );
 }
@@ -162,7 +169,7 @@ async fn imported_users_are_reset_required_with_their_attributes_and_existing_on
     let (_emulator, cognito, pool, _) = mixed_import().await;
     assert_eq!(
         usernames(&cognito, &pool).await,
-        ["alice", "carol", "dave", "frank", "grace"]
+        ["alice", "carol", "dave", "grace", "heidi"]
     );
 
     let get = |name: &'static str| {
@@ -207,10 +214,6 @@ async fn imported_users_are_reset_required_with_their_attributes_and_existing_on
         ])
     );
     assert_eq!(
-        get("frank").await.1,
-        pairs(&[("phone_number", "+14325551212"), ("phone_number_verified", "true")])
-    );
-    assert_eq!(
         get("grace").await.1,
         pairs(&[("email", "grace@example.com"), ("email_verified", "true")])
     );
@@ -237,8 +240,8 @@ async fn imported_users_are_reset_required_with_their_attributes_and_existing_on
             ("alice", "RESET_REQUIRED"),
             ("carol", "CONFIRMED"),
             ("dave", "RESET_REQUIRED"),
-            ("frank", "RESET_REQUIRED"),
             ("grace", "RESET_REQUIRED"),
+            ("heidi", "RESET_REQUIRED"),
         ]
     );
 }
@@ -357,17 +360,26 @@ async fn stop_while_in_progress_ends_the_job_stopped_part_way() {
     })
     .await;
 
-    let stopping = cognito
+    // As the CLI examples show: Stopped at once, with its CompletionDate.
+    let answer = cognito
         .stop_user_import_job()
         .user_pool_id(&pool)
         .job_id(&job.id)
         .send()
         .await
         .expect("StopUserImportJob");
-    assert_eq!(status_of(stopping.user_import_job().unwrap()), "Stopping");
+    let answer = answer.user_import_job().unwrap();
+    assert_eq!(status_of(answer), "Stopped");
+    assert!(answer.completion_date().is_some());
+    assert_eq!(
+        answer.completion_message(),
+        Some("The Import Job was stopped by the developer.")
+    );
 
     let stopped = finished(&cognito, &pool, &job.id).await;
     assert_eq!(status_of(&stopped), "Stopped");
+    // What Stop answered is final: the counts do not move after it.
+    assert_eq!(counts(&stopped), counts(answer));
     assert_eq!(
         stopped.completion_message(),
         Some("The Import Job was stopped by the developer.")
@@ -693,9 +705,13 @@ async fn stop(cognito: &Cognito, pool: &str, job: &str) -> String {
 async fn stop_while_pending_ends_stopped_before_any_row() {
     let (emulator, cognito, pool, job) = slow_single_row_job().await;
     assert_eq!(status_of(&start_job(&cognito, &pool, &job).await), "Pending");
-    assert_eq!(stop(&cognito, &pool, &job).await, "Stopping");
+    assert_eq!(stop(&cognito, &pool, &job).await, "Stopped");
     let ended = finished(&cognito, &pool, &job).await;
     assert_eq!((status_of(&ended), counts(&ended)), ("Stopped", (0, 0, 0)));
+    // Still nothing after the job's first step: the runner saw the stop and ran no row.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let later = describe(&cognito, &pool, &job).await;
+    assert_eq!((status_of(&later), counts(&later)), ("Stopped", (0, 0, 0)));
     assert_eq!(emulator.job_log(&job), Vec::<String>::new());
     assert_eq!(usernames(&cognito, &pool).await, Vec::<String>::new());
 }
@@ -706,7 +722,7 @@ async fn stop_after_the_last_row_still_ends_stopped() {
     start_job(&cognito, &pool, &job).await;
     // The row is done; the job is in its last step before the verdict.
     job_when(&cognito, &pool, &job, "the row", |j| j.imported_users() == 1).await;
-    assert_eq!(stop(&cognito, &pool, &job).await, "Stopping");
+    assert_eq!(stop(&cognito, &pool, &job).await, "Stopped");
     let ended = finished(&cognito, &pool, &job).await;
     assert_eq!(status_of(&ended), "Stopped", "{:?}", ended.completion_message());
     assert_eq!(
@@ -714,4 +730,53 @@ async fn stop_after_the_last_row_still_ends_stopped() {
         Some("The Import Job was stopped by the developer.")
     );
     assert_eq!(counts(&ended), (1, 0, 0));
+}
+
+/// A pool through CreateUserPool that auto-verifies `auto_verified`.
+async fn pool_auto_verifying(cognito: &Cognito, name: &str, auto_verified: &[VerifiedAttributeType]) -> String {
+    let out = cognito
+        .create_user_pool()
+        .pool_name(name)
+        .set_auto_verified_attributes(Some(auto_verified.to_vec()))
+        .send()
+        .await
+        .expect("CreateUserPool");
+    out.user_pool().and_then(|p| p.id()).expect("a pool id").to_owned()
+}
+
+#[tokio::test]
+async fn a_row_verified_only_by_phone_fails_in_a_pool_that_auto_verifies_only_email() {
+    let emulator = start().await;
+    let cognito = cognito(&emulator);
+    let rows: [&[(&str, &str)]; 2] = [
+        &user("alice", "alice@example.com"), // line 2: email verified
+        &[
+            ("cognito:username", "frank"),
+            ("email", "frank@example.com"),
+            ("email_verified", "false"),
+            ("phone_number", "+14325551212"),
+            ("phone_number_verified", "true"),
+        ], // line 3: phone verified only
+    ];
+    let email_only = pool_auto_verifying(&cognito, "email-only", &[VerifiedAttributeType::Email]).await;
+    let file = csv(&csv_header(&cognito, &email_only).await, &rows);
+    let (job_id, job) = run_import(&cognito, &email_only, file.clone()).await;
+    assert_eq!(counts(&job), (1, 0, 1));
+    assert_eq!(emulator.job_log(&job_id), [succeeded(2), failed(3, NOT_AUTO_VERIFIED)]);
+
+    // The same file in pools that auto-verify the phone number imports frank; where the phone
+    // number alone is auto-verified, alice (verified by email only) fails instead.
+    let both = pool_auto_verifying(
+        &cognito,
+        "both",
+        &[VerifiedAttributeType::Email, VerifiedAttributeType::PhoneNumber],
+    )
+    .await;
+    let (job_id, job) = run_import(&cognito, &both, file.clone()).await;
+    assert_eq!(counts(&job), (2, 0, 0));
+    assert_eq!(emulator.job_log(&job_id), [succeeded(2), succeeded(3)]);
+    let phone_only = pool_auto_verifying(&cognito, "phone-only", &[VerifiedAttributeType::PhoneNumber]).await;
+    let (job_id, job) = run_import(&cognito, &phone_only, file).await;
+    assert_eq!(counts(&job), (1, 0, 1));
+    assert_eq!(emulator.job_log(&job_id), [failed(2, NOT_AUTO_VERIFIED), succeeded(3)]);
 }

@@ -53,7 +53,7 @@ async fn get_log_events_pages_forward_until_the_token_repeats() {
             "[SUCCEEDED] Line Number 2 - The import succeeded.",
             "[FAILED] Line Number 3 - email must have one @ between a local part and a domain, and no whitespace.",
             "[SUCCEEDED] Line Number 4 - The import succeeded.",
-            "[FAILED] Line Number 5 - email_verified or phone_number_verified must be true.",
+            "[FAILED] Line Number 5 - The User Record does not set any of the auto verified attributes to true. (Example: email_verified to true).",
             "[SUCCEEDED] Line Number 6 - The import succeeded.",
         ]
     );
@@ -124,7 +124,7 @@ async fn filter_log_events_finds_the_failed_rows() {
             ),
             (
                 stream,
-                "[FAILED] Line Number 5 - email_verified or phone_number_verified must be true."
+                "[FAILED] Line Number 5 - The User Record does not set any of the auto verified attributes to true. (Example: email_verified to true)."
             ),
         ]
     );

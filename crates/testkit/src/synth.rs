@@ -238,7 +238,7 @@ fn user(line: &mut Vec<u8>, header: &[String], row: u64, rng: &mut Rng) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cognito_import::check::{Checker, Mfa, PoolRules};
+    use cognito_import::check::{AutoVerified, Checker, Mfa, PoolRules};
     use std::collections::HashSet;
 
     fn generate(header: &[String], rows: u64, seed: u64) -> Vec<u8> {
@@ -286,6 +286,7 @@ mod tests {
             header: header.clone(),
             required: vec![],
             mfa: Mfa::Off,
+            auto_verified: AutoVerified::Email,
             number_attributes: vec![],
             require_full_header: true,
         };

@@ -6,7 +6,7 @@ use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMe
 use aws_sdk_cognitoidentityprovider::operation::start_user_import_job::StartUserImportJobError;
 use aws_sdk_cognitoidentityprovider::types::{AttributeDataType, UserPoolMfaType, UserPoolType};
 
-use crate::check::{Mfa, PoolRules};
+use crate::check::{AutoVerified, Mfa, PoolRules};
 use crate::domain::assumptions;
 use crate::domain::job::{JobState, JobStatus};
 
@@ -147,13 +147,9 @@ impl Pool {
                 .unwrap_or_default())
         };
         let (header, pool) = tokio::try_join!(header, self.describe())?;
-        let auto_verifies = pool
-            .auto_verified_attributes()
-            .iter()
-            .any(|a| matches!(a.as_str(), "email" | "phone_number"));
-        if !auto_verifies {
-            return Err(PoolError::CannotImport(self.pool_id.clone()));
-        }
+        // What each row must mark verified; a pool that auto-verifies neither cannot import at all.
+        let auto_verified = AutoVerified::from_attributes(pool.auto_verified_attributes().iter().map(|a| a.as_str()))
+            .ok_or_else(|| PoolError::CannotImport(self.pool_id.clone()))?;
         let schema = pool.schema_attributes();
         let required = schema
             .iter()
@@ -176,6 +172,7 @@ impl Pool {
             header,
             required,
             mfa,
+            auto_verified,
             number_attributes,
             require_full_header,
         })
@@ -390,8 +387,37 @@ mod mocked {
         assert_eq!(rules.required, vec!["email"]);
         assert_eq!(rules.number_attributes, vec!["custom:age"]);
         assert_eq!(rules.mfa, Mfa::On);
+        assert_eq!(rules.auto_verified, AutoVerified::Email);
         assert_eq!(rules.header.len(), 6);
         assert!(rules.require_full_header);
+    }
+
+    #[tokio::test]
+    async fn the_auto_verified_attributes_are_carried_into_the_rules() {
+        for (attributes, expected) in [
+            (vec![VerifiedAttributeType::PhoneNumber], AutoVerified::PhoneNumber),
+            (
+                vec![VerifiedAttributeType::PhoneNumber, VerifiedAttributeType::Email],
+                AutoVerified::EmailAndPhoneNumber,
+            ),
+        ] {
+            let header = mock!(Client::get_csv_header).then_output(|| GetCsvHeaderOutput::builder().build());
+            let describe = mock!(Client::describe_user_pool).then_output(move || {
+                DescribeUserPoolOutput::builder()
+                    .user_pool(
+                        UserPoolType::builder()
+                            .set_auto_verified_attributes(Some(attributes.clone()))
+                            .build(),
+                    )
+                    .build()
+            });
+            let client = mock_client!(
+                aws_sdk_cognitoidentityprovider,
+                RuleMode::MatchAny,
+                [&header, &describe]
+            );
+            assert_eq!(pool_with(client).rules(true).await.unwrap().auto_verified, expected);
+        }
     }
 
     #[tokio::test]

@@ -1,7 +1,7 @@
 //! What the tests of the check modules share: a pool and its header, a valid user row to vary, a file of
 //! rows, and [`run`], which checks a file in every chunking and asserts the verdicts agree.
 
-use super::{Checker, Mfa, PoolRules, Rule, Verdict};
+use super::{AutoVerified, Checker, Mfa, PoolRules, Rule, Verdict};
 
 pub(super) const HEADER: &str = "cognito:username,email,email_verified,phone_number,phone_number_verified,birthdate,updated_at,\
                       cognito:mfa_enabled,name,custom:tier,custom:age";
@@ -15,6 +15,7 @@ pub(super) fn pool() -> PoolRules {
         header: columns(),
         required: Vec::new(),
         mfa: Mfa::Off,
+        auto_verified: AutoVerified::EmailAndPhoneNumber,
         number_attributes: vec!["age".into()],
         require_full_header: true,
     }

@@ -1,19 +1,17 @@
 //! Line 1: the file's header read and matched against the pool's, into the table of columns (each with
 //! its rule) that the rows are checked against.
 
-use super::limits::{
-    BOM, CUSTOM_PREFIX, MAX_ROW_CHARS, is_blank_line, is_number_attribute, looks_like_data, same_column,
-};
-use super::pool_rules::PoolRules;
+use super::limits::{BOM, MAX_ROW_CHARS, is_number_attribute, is_trimmed, looks_like_data, same_column};
+use super::pool_rules::{AutoVerified, Mfa, PoolRules};
 use super::problem::{Rule, Sink};
 use super::scan::{fields, split};
 
 // Names of columns with rules of their own (`birthdate` and `updated_at` are only named in `col`).
 const USERNAME: &str = "cognito:username";
 pub(super) const EMAIL: &str = "email";
-const EMAIL_VERIFIED: &str = "email_verified";
+pub(super) const EMAIL_VERIFIED: &str = "email_verified";
 pub(super) const PHONE: &str = "phone_number";
-const PHONE_VERIFIED: &str = "phone_number_verified";
+pub(super) const PHONE_VERIFIED: &str = "phone_number_verified";
 const MFA_ENABLED: &str = "cognito:mfa_enabled";
 
 /// What a column's values are checked for, decided once from the header.
@@ -30,7 +28,6 @@ pub(super) enum Kind {
     UpdatedAt,
     MfaEnabled,
     Number,
-    CustomString,
 }
 
 /// One column of the file's header, with its rule.
@@ -41,8 +38,9 @@ pub(super) struct Col {
     pub(super) required: bool,
 }
 
-/// The file's header columns with their rules, built when line 1 is the pool's header.
-#[derive(Debug, Default)]
+/// The file's header columns with their rules, built when line 1 is the pool's header, and the pool's
+/// settings the rules across a row need.
+#[derive(Debug)]
 pub(super) struct Columns {
     pub(super) cols: Vec<Col>,
     /// Positions in `cols` of the columns with a rule of their own (not [`Kind::Plain`], or required):
@@ -53,6 +51,28 @@ pub(super) struct Columns {
     /// Positions in `cols` of the columns that rules across a row need.
     pub(super) email_col: Option<usize>,
     pub(super) phone_col: Option<usize>,
+    pub(super) email_verified_col: Option<usize>,
+    pub(super) phone_verified_col: Option<usize>,
+    /// The pool's MFA setting.
+    pub(super) mfa: Mfa,
+    /// The attributes the pool auto-verifies.
+    pub(super) auto_verified: AutoVerified,
+}
+
+impl Default for Columns {
+    fn default() -> Self {
+        Columns {
+            cols: Vec::new(),
+            ruled: Vec::new(),
+            every: Vec::new(),
+            email_col: None,
+            phone_col: None,
+            email_verified_col: None,
+            phone_verified_col: None,
+            mfa: Mfa::Off,
+            auto_verified: AutoVerified::Email,
+        }
+    }
 }
 
 /// Checks line 1 (`content`, without its line end) against the pool's header: reports its problems to
@@ -80,7 +100,7 @@ pub(super) fn read(content: &[u8], rules: &PoolRules, ends: &mut Vec<u32>, sink:
         );
         return None;
     }
-    if is_blank_line(content) {
+    if content.iter().all(|&b| is_trimmed(b)) {
         sink.push(1, None, Rule::MissingHeader);
         return None;
     }
@@ -124,6 +144,10 @@ pub(super) fn read(content: &[u8], rules: &PoolRules, ends: &mut Vec<u32>, sink:
         every: (0..cols.len()).collect(),
         email_col: cols.iter().position(|c| c.name == EMAIL),
         phone_col: cols.iter().position(|c| c.name == PHONE),
+        email_verified_col: cols.iter().position(|c| c.name == EMAIL_VERIFIED),
+        phone_verified_col: cols.iter().position(|c| c.name == PHONE_VERIFIED),
+        mfa: rules.mfa,
+        auto_verified: rules.auto_verified,
         cols,
     })
 }
@@ -132,8 +156,6 @@ pub(super) fn read(content: &[u8], rules: &PoolRules, ends: &mut Vec<u32>, sink:
 fn col(rules: &PoolRules, name: String) -> Col {
     let kind = if rules.number_attributes.iter().any(|a| is_number_attribute(&name, a)) {
         Kind::Number
-    } else if name.starts_with(CUSTOM_PREFIX) {
-        Kind::CustomString
     } else {
         match name.as_str() {
             USERNAME => Kind::Username,

@@ -23,17 +23,25 @@ use super::{
 /// Assumed from the `Username` shape of the Cognito API (1-128 characters).
 pub const MAX_USERNAME_CHARS: usize = 128;
 
-/// Longest value of a custom attribute of type String, in characters.
-///
-/// Assumed from the largest `MaxLength` a String custom attribute can be given (2048).
-pub const MAX_CUSTOM_STRING_CHARS: usize = 2048;
-
 /// Most digits after the `+` of a `phone_number` (E.164 allows 15); the first digit is never `0`.
 pub const MAX_PHONE_DIGITS: usize = 15;
 
 /// Earliest and latest year a `birthdate` may name (written with exactly four digits, so year 0000 is
-/// the only four-digit year refused).
+/// the only four-digit year refused: it is not a year of the calendar the date is written in).
 pub const BIRTH_YEARS: std::ops::RangeInclusive<u16> = 1..=9999;
+
+/// Largest `updated_at`: seconds that fit in a signed 64-bit integer (so 20 digits are too many).
+///
+/// Assumed: the reference says only "epoch seconds"; a larger number cannot be a time any system
+/// stores, and the stricter reading cannot let a row through that Cognito fails.
+pub const MAX_EPOCH_SECONDS: u64 = i64::MAX as u64;
+
+/// The integers a Number custom attribute may hold, written as an optional `-` then ASCII digits (no
+/// `+`, no fraction, no exponent).
+///
+/// Assumed: Cognito's Number attributes hold integers; neither the sign nor the range is documented,
+/// and the stricter reading is kept (`+5` and 20-digit numbers are refused).
+pub const NUMBER_RANGE: std::ops::RangeInclusive<i64> = i64::MIN..=i64::MAX;
 
 /// The two bytes that stand for a comma inside a value.
 ///
@@ -50,26 +58,31 @@ pub const ESCAPED_COMMA: &[u8; 2] = b"\\,";
 pub const LINE_END: u8 = b'\n';
 
 /// The prefix of a custom attribute's column name. A `custom:` column that is not in
-/// [`PoolRules::number_attributes`] is taken to be of type String ([`MAX_CUSTOM_STRING_CHARS`]).
+/// [`PoolRules::number_attributes`] is held to the rules of every value only.
 pub const CUSTOM_PREFIX: &str = "custom:";
 
 /// Whether the byte is trimmed from the ends of a value (and of a header name).
 ///
 /// Assumed: the ASCII whitespace of [`u8::is_ascii_whitespace`] (space, tab, line feed, form feed,
-/// carriage return). Non-ASCII spaces (U+00A0, U+3000, ...) are kept as part of the value.
+/// carriage return). Non-ASCII spaces (U+00A0, U+3000, ...) are kept as part of the value (and so a
+/// `cognito:username` or an `email` holding one is refused).
 #[inline]
 pub fn is_trimmed(byte: u8) -> bool {
     byte.is_ascii_whitespace()
 }
 
-/// Whether a line (without its `\n` and dropped `\r`) is blank: empty or made only of bytes that
-/// [`is_trimmed`] removes. A blank line is skipped and counted in line numbers only.
+/// Whether a line (without its `\n` and dropped `\r`) is blank: empty. A blank line is skipped and
+/// counted in line numbers only. A line of spaces or tabs is not blank: it is a user row, and one
+/// whose fields cannot be a user's ([`Rule::FieldCount`], or [`Rule::Required`] for a one-column
+/// header).
 ///
-/// Assumed: the reference does not say what Cognito does with blank lines. A blank line 1 is not
-/// skipped: line 1 must be the header ([`Rule::MissingHeader`]).
+/// Assumed: the reference does not say what Cognito does with blank lines. An empty line holds no
+/// user; a line of whitespace is read like any other line (the stricter reading: it may be a row to
+/// Cognito, and then a failed one). Line 1 is never skipped: when it is blank or only whitespace there
+/// is no header ([`Rule::MissingHeader`]).
 #[inline]
 pub fn is_blank_line(line: &[u8]) -> bool {
-    line.iter().all(|&b| is_trimmed(b))
+    line.is_empty()
 }
 
 /// Whether a (trimmed) value is wrapped in double quotes: at least two bytes, the first and the last
@@ -112,6 +125,9 @@ pub const MAX_ROWS: u64 = 500_000;
 pub const MAX_BYTES: u64 = 100 * 1024 * 1024;
 /// Most characters in one row, its line terminator not counted.
 pub const MAX_ROW_CHARS: usize = 16_000;
+/// Most bytes of one value (UTF-8, once trimmed and its escaped commas unescaped): the quotas page's
+/// 2,048 bytes per attribute value, held for every column.
+pub const MAX_VALUE_BYTES: usize = 2048;
 /// Most bytes a line of at most [`MAX_ROW_CHARS`] characters can take (4 bytes per UTF-8 character).
 /// A longer line is too long whatever its bytes are, and is skipped without being kept.
 pub const MAX_ROW_BYTES: usize = 4 * MAX_ROW_CHARS;

@@ -10,7 +10,8 @@
 //! # The file, as Cognito reads it (not RFC 4180)
 //!
 //! * A record ends at `\n`; a `\r` just before it is dropped. Line numbers count every `\n`-ended
-//!   line from 1, blank lines included (see [`is_blank_line`]); blank lines are otherwise skipped.
+//!   line from 1, blank (empty) lines included (see [`is_blank_line`]); blank lines are otherwise
+//!   skipped, but a line of only spaces or tabs is a user row.
 //! * Line 1 is the header. Every other non-blank line is one user row.
 //! * Fields are split on `,`. The two bytes `\,` are a comma inside a value (see [`ESCAPED_COMMA`]);
 //!   any other backslash is a literal backslash. Values are never quoted.
@@ -29,12 +30,13 @@
 //! # Example
 //!
 //! ```
-//! use cognito_import::check::{Checker, Mfa, PoolRules, Rule};
+//! use cognito_import::check::{AutoVerified, Checker, Mfa, PoolRules, Rule};
 //!
 //! let rules = PoolRules {
 //!     header: vec!["cognito:username".into(), "email".into(), "email_verified".into()],
 //!     required: vec![],
 //!     mfa: Mfa::Off,
+//!     auto_verified: AutoVerified::Email,
 //!     number_attributes: vec![],
 //!     require_full_header: true,
 //! };
@@ -70,13 +72,15 @@ mod values;
 mod fixtures;
 
 pub use limits::{
-    BIRTH_YEARS, CUSTOM_PREFIX, ESCAPED_COMMA, LINE_END, MAX_BYTES, MAX_CUSTOM_STRING_CHARS, MAX_LISTED_PROBLEMS,
-    MAX_PHONE_DIGITS, MAX_ROW_BYTES, MAX_ROW_CHARS, MAX_ROWS, MAX_USERNAME_CHARS, is_blank_line, is_number_attribute,
-    is_quoted, is_trimmed, looks_like_data, same_column,
+    BIRTH_YEARS, CUSTOM_PREFIX, ESCAPED_COMMA, LINE_END, MAX_BYTES, MAX_EPOCH_SECONDS, MAX_LISTED_PROBLEMS,
+    MAX_PHONE_DIGITS, MAX_ROW_BYTES, MAX_ROW_CHARS, MAX_ROWS, MAX_USERNAME_CHARS, MAX_VALUE_BYTES, NUMBER_RANGE,
+    is_blank_line, is_number_attribute, is_quoted, is_trimmed, looks_like_data, same_column,
 };
-pub use pool_rules::{Mfa, PoolRules};
+pub use pool_rules::{AutoVerified, Mfa, PoolRules};
 pub use problem::{Problem, Rule, Verdict};
-pub use values::{has_whitespace, is_birthdate, is_email, is_epoch_seconds, is_integer, is_phone_number};
+pub use values::{
+    has_whitespace, is_birthdate, is_email, is_epoch_seconds, is_integer, is_phone_number, is_username_char,
+};
 
 use memchr::{memchr, memchr_iter, memrchr};
 
@@ -289,15 +293,7 @@ impl Checker {
                 self.sink.push(line_no, None, Rule::InvalidUtf8);
             } else {
                 ends[ends.len() - 1] = content.len() as u32;
-                rows::check(
-                    line_no,
-                    content,
-                    ends,
-                    quotes,
-                    &self.columns,
-                    self.rules.mfa,
-                    &mut self.sink,
-                );
+                rows::check(line_no, content, ends, quotes, &self.columns, &mut self.sink);
             }
         }
     }
@@ -353,7 +349,6 @@ impl Checker {
                 &self.ends[..fields],
                 quotes,
                 &self.columns,
-                self.rules.mfa,
                 &mut self.sink,
             ),
             None => self.sink.push(line_no, None, Rule::InvalidUtf8),
@@ -410,13 +405,48 @@ mod tests {
     #[test]
     fn blank_lines_are_skipped_and_counted() {
         let text = format!(
-            "{HEADER}\n\n{}\n   \n\t\r\n\r\n{}\n\n",
+            "{HEADER}\n\n{}\n\r\n\r\n{}\n\n",
             user(&[]),
             user(&[("cognito:username", "bob"), ("birthdate", "31/12/1999")])
         );
         let verdict = run(&pool(), text.as_bytes());
         assert_eq!(verdict.rows, 2);
-        assert_eq!(found(&verdict), [(7, Some("birthdate"), Rule::InvalidBirthdate)]);
+        assert_eq!(found(&verdict), [(6, Some("birthdate"), Rule::InvalidBirthdate)]);
+    }
+
+    #[test]
+    fn a_line_of_spaces_or_a_tab_is_a_row() {
+        let found_in = |rules: &PoolRules, text: String| found(&run(rules, text.as_bytes()));
+        for blank in ["   ", "\t", " \t\r"] {
+            let text = format!("{HEADER}\n{}\n{blank}\n", user(&[]));
+            assert_eq!(
+                found_in(&pool(), text),
+                [(3, None, Rule::FieldCount { expected: 11, found: 1 })],
+                "{blank:?}"
+            );
+            // Under a one-column header it is a row without a username.
+            let one = PoolRules {
+                require_full_header: false,
+                ..pool()
+            };
+            let text = format!("cognito:username,email,email_verified\nalice,a@b,true\n{blank}\n");
+            assert_eq!(
+                found_in(&one, text),
+                [(3, None, Rule::FieldCount { expected: 3, found: 1 })]
+            );
+            let text = format!("cognito:username\n{blank}");
+            let rules = PoolRules {
+                auto_verified: AutoVerified::Email,
+                ..one.clone()
+            };
+            assert_eq!(
+                found_in(&rules, text),
+                [
+                    (2, Some("cognito:username"), Rule::Required),
+                    (2, Some("email_verified"), Rule::NotAutoVerified)
+                ]
+            );
+        }
     }
 
     #[test]
@@ -541,8 +571,13 @@ mod tests {
         );
         assert_eq!(found(&run(&pool(), HEADER.as_bytes())), [(1, None, Rule::NoUserRows)]);
         assert_eq!(
-            found(&run(&pool(), format!("{HEADER}\r\n\r\n  \n").as_bytes())),
+            found(&run(&pool(), format!("{HEADER}\r\n\r\n\n").as_bytes())),
             [(1, None, Rule::NoUserRows)]
+        );
+        // A header of only whitespace is no header.
+        assert_eq!(
+            found(&run(&pool(), format!(" \t\n{}\n", user(&[])).as_bytes())),
+            [(1, None, Rule::MissingHeader)]
         );
     }
 
@@ -655,6 +690,7 @@ mod tests {
             [
                 (1, None, Rule::ByteOrderMark),
                 (4, Some("birthdate"), Rule::InvalidBirthdate),
+                (5, None, Rule::FieldCount { expected: 11, found: 1 }),
                 (6, Some("email"), Rule::InvalidEmail),
                 (7, Some("cognito:username"), Rule::UsernameWhitespace),
                 (7, Some("updated_at"), Rule::NotEpochSeconds),
@@ -663,6 +699,6 @@ mod tests {
                 (10, None, Rule::InvalidUtf8),
             ]
         );
-        assert_eq!(verdict.rows, 7);
+        assert_eq!(verdict.rows, 8);
     }
 }

@@ -6,10 +6,9 @@ use std::fmt;
 use super::limits::MAX_LISTED_PROBLEMS;
 #[cfg(doc)] // named in the docs only
 use super::{
-    limits::{
-        MAX_BYTES, MAX_CUSTOM_STRING_CHARS, MAX_ROW_CHARS, MAX_ROWS, MAX_USERNAME_CHARS, is_quoted, looks_like_data,
-    },
-    values::{has_whitespace, is_birthdate, is_email, is_epoch_seconds, is_integer, is_phone_number},
+    limits::{MAX_BYTES, MAX_ROW_CHARS, MAX_ROWS, MAX_USERNAME_CHARS, MAX_VALUE_BYTES, is_quoted, looks_like_data},
+    pool_rules::AutoVerified,
+    values::{has_whitespace, is_birthdate, is_email, is_epoch_seconds, is_integer, is_phone_number, is_username_char},
 };
 
 /// One thing wrong with the file.
@@ -72,13 +71,24 @@ pub enum Rule {
     Required,
     /// `email` (or `phone_number`) is empty while `email_verified` (or `phone_number_verified`) is true.
     RequiredWhenVerified,
-    /// Neither `email_verified` nor `phone_number_verified` is true (not reported when one of them is
-    /// not a boolean: that is reported instead).
+    /// Neither `email_verified` nor `phone_number_verified` is true, in a pool that auto-verifies both
+    /// ([`AutoVerified::EmailAndPhoneNumber`]; not reported when one of them is not a boolean: that is
+    /// reported instead).
     NotVerified,
+    /// The column (`email_verified` or `phone_number_verified`) is not true, but its attribute is the
+    /// only one the pool auto-verifies ([`AutoVerified::Email`], [`AutoVerified::PhoneNumber`]), so
+    /// every user must have it verified. Cognito fails such a row: "The User Record does not set any of
+    /// the auto verified attributes to true." (Not reported when the column is not a boolean.)
+    NotAutoVerified,
     /// `cognito:username` has whitespace inside ([`has_whitespace`]).
     UsernameWhitespace,
-    /// The value has more characters than the limit ([`MAX_USERNAME_CHARS`], [`MAX_CUSTOM_STRING_CHARS`]).
+    /// `cognito:username` has a character that is not a letter, mark, number, symbol or punctuation
+    /// (a control, format, private-use or unassigned character; [`is_username_char`]).
+    UsernameCharacters,
+    /// The value has more characters than the limit ([`MAX_USERNAME_CHARS`]).
     ValueTooLong { limit_chars: usize },
+    /// The value has more bytes than the limit ([`MAX_VALUE_BYTES`], once trimmed and unescaped).
+    ValueTooLarge { limit_bytes: usize },
     /// A boolean column (`email_verified`, `phone_number_verified`, `cognito:mfa_enabled`) holds
     /// something other than empty, true or false (any case).
     NotBoolean,
@@ -119,9 +129,16 @@ impl fmt::Display for Rule {
             }
             Rule::Required => f.write_str("required, but empty"),
             Rule::RequiredWhenVerified => f.write_str("required because it is marked verified, but empty"),
-            Rule::NotVerified => f.write_str("neither email_verified nor phone_number_verified is true"),
+            Rule::NotVerified => f.write_str(
+                "neither email_verified nor phone_number_verified is true; the pool auto-verifies both, so one must be",
+            ),
+            Rule::NotAutoVerified => f.write_str("must be true: the pool auto-verifies only this attribute"),
             Rule::UsernameWhitespace => f.write_str("must not contain whitespace"),
+            Rule::UsernameCharacters => {
+                f.write_str("must hold only letters, marks, numbers, symbols and punctuation (no control characters)")
+            }
             Rule::ValueTooLong { limit_chars } => write!(f, "longer than {limit_chars} characters"),
+            Rule::ValueTooLarge { limit_bytes } => write!(f, "longer than {limit_bytes} bytes (UTF-8)"),
             Rule::NotBoolean => f.write_str("must be true or false"),
             Rule::InvalidPhoneNumber => f.write_str("must be + and 1 to 15 digits, the first not 0 (E.164)"),
             Rule::InvalidEmail => f.write_str("must have one @ with text on both sides and no whitespace"),

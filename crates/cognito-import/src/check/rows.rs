@@ -1,27 +1,20 @@
 //! A user row under a good header: its shape (length in characters, one field per column), each value's
 //! rule by the kind of its column, and the rules across the row (verification, MFA, required values).
 
-use super::header::{Columns, EMAIL, Kind, PHONE};
-use super::limits::{MAX_CUSTOM_STRING_CHARS, MAX_ROW_CHARS, MAX_USERNAME_CHARS, is_quoted};
-use super::pool_rules::Mfa;
+use super::header::{Columns, EMAIL, EMAIL_VERIFIED, Kind, PHONE, PHONE_VERIFIED};
+use super::limits::{MAX_ROW_CHARS, MAX_USERNAME_CHARS, MAX_VALUE_BYTES, is_quoted};
+use super::pool_rules::{AutoVerified, Mfa};
 use super::problem::{Rule, Sink};
 use super::scan::char_count;
 use super::values::{
-    boolean, has_whitespace, is_birthdate, is_email, is_epoch_seconds, is_integer, is_phone_number, too_many_chars,
+    boolean, has_non_username_char, has_whitespace, is_birthdate, is_email, is_epoch_seconds, is_integer,
+    is_phone_number, too_many_chars, unescaped_len,
 };
 
 /// The checks of a UTF-8 user row (line `line_no`, not blank) whose fields end at `ends` (`quotes`:
-/// whether it has a `"`), against the good header's `columns` and the pool's `mfa` setting.
+/// whether it has a `"`), against the good header's `columns` (with the pool's settings).
 #[inline]
-pub(super) fn check(
-    line_no: u64,
-    content: &[u8],
-    ends: &[u32],
-    quotes: bool,
-    columns: &Columns,
-    mfa: Mfa,
-    sink: &mut Sink,
-) {
+pub(super) fn check(line_no: u64, content: &[u8], ends: &[u32], quotes: bool, columns: &Columns, sink: &mut Sink) {
     let count = ends.len();
     // From here on the line is UTF-8: every field boundary and trimmed end is an ASCII byte, so
     // every value below is UTF-8 too.
@@ -41,6 +34,10 @@ pub(super) fn check(
         every,
         email_col,
         phone_col,
+        email_verified_col,
+        phone_verified_col,
+        mfa,
+        auto_verified,
     } = columns;
     if count != cols.len() {
         sink.push(
@@ -55,15 +52,32 @@ pub(super) fn check(
     }
     let mut email_verified = None;
     let mut phone_verified = None;
-    let mut bad_verified = false;
+    let mut bad_email_verified = false;
+    let mut bad_phone_verified = false;
     let mut email_given = false;
     let mut phone_given = false;
+    // Only a line longer than the value limit can hold a value over it.
+    let long = content.len() > MAX_VALUE_BYTES;
     // Without a `"` in the line no value is quoted, and a column without a rule of its own (most of
-    // them) has nothing to look at.
-    for &i in if quotes { &every[..] } else { &ruled[..] } {
+    // them) has nothing to look at, unless the line is long enough to hold a value too large.
+    for &i in if quotes || long { &every[..] } else { &ruled[..] } {
         let col = &cols[i];
         let start = if i == 0 { 0 } else { ends[i - 1] as usize + 1 };
         let value = content[start..ends[i] as usize].trim_ascii();
+        if long && unescaped_len(value) > MAX_VALUE_BYTES {
+            sink.push(
+                line_no,
+                Some(&col.name),
+                Rule::ValueTooLarge {
+                    limit_bytes: MAX_VALUE_BYTES,
+                },
+            );
+            email_given |= col.kind == Kind::Email;
+            phone_given |= col.kind == Kind::Phone;
+            bad_email_verified |= col.kind == Kind::EmailVerified;
+            bad_phone_verified |= col.kind == Kind::PhoneVerified;
+            continue;
+        }
         if col.kind == Kind::Plain && !col.required {
             if is_quoted(value) {
                 sink.push(line_no, Some(&col.name), Rule::QuotedValue);
@@ -80,7 +94,8 @@ pub(super) fn check(
             sink.push(line_no, Some(&col.name), Rule::QuotedValue);
             email_given |= col.kind == Kind::Email;
             phone_given |= col.kind == Kind::Phone;
-            bad_verified |= matches!(col.kind, Kind::EmailVerified | Kind::PhoneVerified);
+            bad_email_verified |= col.kind == Kind::EmailVerified;
+            bad_phone_verified |= col.kind == Kind::PhoneVerified;
             continue;
         }
         let broken = match col.kind {
@@ -88,6 +103,8 @@ pub(super) fn check(
             Kind::Username => {
                 if has_whitespace(value) {
                     Some(Rule::UsernameWhitespace)
+                } else if has_non_username_char(value) {
+                    Some(Rule::UsernameCharacters)
                 } else if too_many_chars(value, MAX_USERNAME_CHARS) {
                     Some(Rule::ValueTooLong {
                         limit_chars: MAX_USERNAME_CHARS,
@@ -98,11 +115,12 @@ pub(super) fn check(
             }
             Kind::EmailVerified | Kind::PhoneVerified => {
                 let parsed = boolean(value);
-                bad_verified |= parsed.is_none();
                 if col.kind == Kind::EmailVerified {
                     email_verified = parsed;
+                    bad_email_verified |= parsed.is_none();
                 } else {
                     phone_verified = parsed;
+                    bad_phone_verified |= parsed.is_none();
                 }
                 parsed.is_none().then_some(Rule::NotBoolean)
             }
@@ -123,37 +141,44 @@ pub(super) fn check(
                 _ => None,
             },
             Kind::Number => (!is_integer(value)).then_some(Rule::NotInteger),
-            Kind::CustomString => too_many_chars(value, MAX_CUSTOM_STRING_CHARS).then_some(Rule::ValueTooLong {
-                limit_chars: MAX_CUSTOM_STRING_CHARS,
-            }),
         };
         if let Some(rule) = broken {
             sink.push(line_no, Some(&col.name), rule);
         }
     }
+    let name = |col: &Option<usize>, default: &'static str| col.map_or(default, |i| &cols[i].name);
     if email_verified == Some(true) && !email_given {
-        sink.push(
-            line_no,
-            Some(email_col.map_or(EMAIL, |i| &cols[i].name)),
-            Rule::RequiredWhenVerified,
-        );
+        sink.push(line_no, Some(name(email_col, EMAIL)), Rule::RequiredWhenVerified);
     }
     if phone_verified == Some(true) && !phone_given {
-        sink.push(
-            line_no,
-            Some(phone_col.map_or(PHONE, |i| &cols[i].name)),
-            Rule::RequiredWhenVerified,
-        );
+        sink.push(line_no, Some(name(phone_col, PHONE)), Rule::RequiredWhenVerified);
     }
-    if email_verified != Some(true) && phone_verified != Some(true) && !bad_verified {
-        sink.push(line_no, None, Rule::NotVerified);
+    // The pool's auto-verified attributes decide (reference, "verification"): at least one of them
+    // marked verified; a flag that is not a boolean is reported as that instead.
+    let email_ok = email_verified == Some(true);
+    let phone_ok = phone_verified == Some(true);
+    match auto_verified {
+        AutoVerified::Email if !email_ok && !bad_email_verified => sink.push(
+            line_no,
+            Some(name(email_verified_col, EMAIL_VERIFIED)),
+            Rule::NotAutoVerified,
+        ),
+        AutoVerified::PhoneNumber if !phone_ok && !bad_phone_verified => sink.push(
+            line_no,
+            Some(name(phone_verified_col, PHONE_VERIFIED)),
+            Rule::NotAutoVerified,
+        ),
+        AutoVerified::EmailAndPhoneNumber if !email_ok && !phone_ok && !bad_email_verified && !bad_phone_verified => {
+            sink.push(line_no, None, Rule::NotVerified)
+        }
+        _ => {}
     }
 }
 
 #[cfg(test)]
 mod tests {
     use crate::check::fixtures::*;
-    use crate::check::{MAX_ROW_CHARS, MAX_USERNAME_CHARS, Mfa, PoolRules, Rule};
+    use crate::check::{AutoVerified, MAX_ROW_CHARS, MAX_USERNAME_CHARS, Mfa, PoolRules, Rule};
 
     #[test]
     fn username() {
@@ -234,6 +259,100 @@ mod tests {
         );
         // Unverified contact data needs no verification flag of its own.
         assert_eq!(row_problems(&[("phone_number", "+33612345678")]), []);
+    }
+
+    #[test]
+    fn the_pools_auto_verified_attributes_decide() {
+        let in_pool = |auto_verified: AutoVerified, with: &[(&str, &str)]| {
+            let rules = PoolRules {
+                auto_verified,
+                ..pool()
+            };
+            found(&run(&rules, file(&[user(with)]).as_bytes()))
+        };
+        let phone_only = [
+            ("email_verified", "false"),
+            ("phone_number", "+14325551212"),
+            ("phone_number_verified", "true"),
+        ];
+        // Cognito fails a row verified only by phone in a pool that auto-verifies only email.
+        assert_eq!(
+            in_pool(AutoVerified::Email, &phone_only),
+            [(2, Some("email_verified"), Rule::NotAutoVerified)]
+        );
+        assert_eq!(
+            Rule::NotAutoVerified.to_string(),
+            "must be true: the pool auto-verifies only this attribute"
+        );
+        assert_eq!(in_pool(AutoVerified::PhoneNumber, &phone_only), []);
+        assert_eq!(in_pool(AutoVerified::EmailAndPhoneNumber, &phone_only), []);
+        // The other way round.
+        assert_eq!(in_pool(AutoVerified::Email, &[]), []);
+        assert_eq!(
+            in_pool(AutoVerified::PhoneNumber, &[]),
+            [(2, Some("phone_number_verified"), Rule::NotAutoVerified)]
+        );
+        // An empty flag is not true; a flag that is not a boolean is reported as that alone.
+        assert_eq!(
+            in_pool(AutoVerified::Email, &[("email_verified", "")]),
+            [(2, Some("email_verified"), Rule::NotAutoVerified)]
+        );
+        assert_eq!(
+            in_pool(AutoVerified::Email, &[("email_verified", "oui")]),
+            [(2, Some("email_verified"), Rule::NotBoolean)]
+        );
+        assert_eq!(
+            in_pool(AutoVerified::Email, &[("email_verified", "\"true\"")]),
+            [(2, Some("email_verified"), Rule::QuotedValue)]
+        );
+        // A flag the pool does not auto-verify still needs its value when true.
+        assert_eq!(
+            in_pool(AutoVerified::Email, &[("phone_number_verified", "true")]),
+            [(2, Some("phone_number"), Rule::RequiredWhenVerified)]
+        );
+        // Both auto-verified: neither true is the row's one problem, without a column.
+        assert_eq!(
+            in_pool(AutoVerified::EmailAndPhoneNumber, &[("email_verified", "FALSE")]),
+            [(2, None, Rule::NotVerified)]
+        );
+        // A subset header without the flag's column: every row fails, named by the column's name.
+        let rules = PoolRules {
+            require_full_header: false,
+            auto_verified: AutoVerified::PhoneNumber,
+            ..pool()
+        };
+        let verdict = run(&rules, b"cognito:username,email,email_verified\nalice,a@b,true\n");
+        assert_eq!(
+            found(&verdict),
+            [(2, Some("phone_number_verified"), Rule::NotAutoVerified)]
+        );
+    }
+
+    #[test]
+    fn username_control_and_format_characters() {
+        for name in [
+            "a\0b",
+            "nul\0",
+            "a\u{1}b",
+            "a\u{7f}b",
+            "a\u{200b}b",
+            "a\u{feff}b",
+            "a\u{e000}b",
+        ] {
+            assert_eq!(
+                row_problems(&[("cognito:username", name)]),
+                [(Some("cognito:username"), Rule::UsernameCharacters)],
+                "{name:?}"
+            );
+        }
+        // Whitespace is named as such (a no-break space is whitespace, and not trimmed).
+        assert_eq!(
+            row_problems(&[("cognito:username", "\u{a0}alice")]),
+            [(Some("cognito:username"), Rule::UsernameWhitespace)]
+        );
+        for name in ["a-b_c.d@e+f", "Ω≈ç√", "e\u{301}", "😀", "$€¥«»¿"] {
+            assert_eq!(row_problems(&[("cognito:username", name)]), [], "{name:?}");
+        }
     }
 
     #[test]
@@ -343,10 +462,12 @@ mod tests {
 
     #[test]
     fn row_length_in_characters() {
-        // 16,000 two-byte characters (32,000 bytes) are not too long; one more is.
+        // 16,000 characters, 1,000 of them two-byte ones, are not too long; one more is. (The rest are
+        // spaces that are trimmed from the value, which stays within its 2,048 bytes.)
         let row = |name_chars: usize| {
             let head = user(&[("name", "")]);
-            let name = "é".repeat(name_chars - (head.chars().count()));
+            let room = name_chars - head.chars().count();
+            let name = format!("{}{}", " ".repeat(room - 1000), "é".repeat(1000));
             user(&[("name", &name)])
         };
         assert_eq!(row(MAX_ROW_CHARS).chars().count(), MAX_ROW_CHARS);

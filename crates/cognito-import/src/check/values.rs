@@ -5,10 +5,58 @@
 //! The public shapes are assumptions like those of `limits.rs` (Cognito does not document its own
 //! checks): each is one named function, changed here when Cognito is found to differ.
 
+use std::sync::LazyLock;
+
 use memchr::memchr_iter;
 
-use super::limits::{BIRTH_YEARS, MAX_PHONE_DIGITS};
+use super::limits::{BIRTH_YEARS, MAX_EPOCH_SECONDS, MAX_PHONE_DIGITS, NUMBER_RANGE};
 use super::scan::char_count;
+
+/// The character class of the Cognito API's `Username` pattern, `[\p{L}\p{M}\p{S}\p{N}\p{P}]+`:
+/// letters, marks, symbols, numbers and punctuation.
+pub const USERNAME_CLASS: &str = r"[\p{L}\p{M}\p{S}\p{N}\p{P}]";
+
+/// Whether `c` may be in a `cognito:username`: a character of [`USERNAME_CLASS`]. So no separator
+/// (space), and no control, format (zero-width space, byte-order mark), private-use or unassigned
+/// character. ASCII is settled by its range (`!` to `~`); other characters are looked up in the class's
+/// ranges, as the regex engine's Unicode tables give them.
+#[inline]
+pub fn is_username_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_graphic();
+    }
+    static RANGES: LazyLock<Vec<(char, char)>> = LazyLock::new(|| {
+        let hir = regex_syntax::Parser::new()
+            .parse(USERNAME_CLASS)
+            .expect("the Username class parses");
+        match hir.kind() {
+            regex_syntax::hir::HirKind::Class(regex_syntax::hir::Class::Unicode(class)) => {
+                class.ranges().iter().map(|r| (r.start(), r.end())).collect()
+            }
+            other => panic!("the Username class is not a Unicode class: {other:?}"),
+        }
+    });
+    RANGES
+        .binary_search_by(|&(start, end)| {
+            if end < c {
+                std::cmp::Ordering::Less
+            } else if start > c {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
+}
+
+/// Whether a UTF-8 `cognito:username` has a character that is not [`is_username_char`].
+#[inline]
+pub(super) fn has_non_username_char(value: &[u8]) -> bool {
+    if value.iter().all(u8::is_ascii_graphic) {
+        return false;
+    }
+    String::from_utf8_lossy(value).chars().any(|c| !is_username_char(c))
+}
 
 /// Whether the value has whitespace inside it: any Unicode `White_Space` character (so `cognito:username`
 /// refuses a no-break space too, not only the spaces and tabs the guide names). `value` is UTF-8 (an
@@ -67,18 +115,35 @@ pub fn is_birthdate(value: &[u8]) -> bool {
 }
 
 /// The shape of a non-empty `updated_at`: one or more ASCII digits (seconds since the Unix epoch; no
-/// sign, no fraction, no upper bound).
+/// sign, no fraction), at most [`MAX_EPOCH_SECONDS`].
 #[inline]
 pub fn is_epoch_seconds(value: &[u8]) -> bool {
-    !value.is_empty() && value.iter().all(u8::is_ascii_digit)
+    !value.is_empty()
+        && value.iter().all(u8::is_ascii_digit)
+        && std::str::from_utf8(value)
+            .ok()
+            .and_then(|digits| digits.parse::<u64>().ok())
+            .is_some_and(|seconds| seconds <= MAX_EPOCH_SECONDS)
 }
 
 /// The shape of a non-empty value of a Number custom attribute: an integer, an optional `-` then one
-/// or more ASCII digits (no `+`, no fraction, no exponent, no bound).
+/// or more ASCII digits (no `+`, no fraction, no exponent), in [`NUMBER_RANGE`].
 #[inline]
 pub fn is_integer(value: &[u8]) -> bool {
     let digits = value.strip_prefix(b"-").unwrap_or(value);
-    !digits.is_empty() && digits.iter().all(u8::is_ascii_digit)
+    !digits.is_empty()
+        && digits.iter().all(u8::is_ascii_digit)
+        && std::str::from_utf8(value)
+            .ok()
+            .and_then(|number| number.parse::<i64>().ok())
+            .is_some_and(|number| NUMBER_RANGE.contains(&number))
+}
+
+/// The bytes of a (trimmed) value once its escaped commas are unescaped: inside a value every comma
+/// is an escaped one, written with one byte more.
+#[inline]
+pub(super) fn unescaped_len(value: &[u8]) -> usize {
+    value.len() - memchr_iter(b',', value).count()
 }
 
 /// TRUE or FALSE in any case.
@@ -177,7 +242,7 @@ fn has_whitespace_exactly(value: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::check::fixtures::*;
-    use crate::check::{MAX_CUSTOM_STRING_CHARS, PoolRules, Rule};
+    use crate::check::{MAX_VALUE_BYTES, PoolRules, Rule};
 
     #[test]
     fn booleans() {
@@ -296,10 +361,19 @@ mod tests {
 
     #[test]
     fn updated_at() {
-        for good in ["0", "1700000000", " 1600000000 "] {
+        for good in ["0", "1700000000", " 1600000000 ", "9223372036854775807", "000001"] {
             assert_eq!(row_problems(&[("updated_at", good)]), [], "{good}");
         }
-        for bad in ["-1", "1.5", "1e9", "+5", "2024-01-01", "17 00"] {
+        for bad in [
+            "-1",
+            "1.5",
+            "1e9",
+            "+5",
+            "2024-01-01",
+            "17 00",
+            "9223372036854775808",
+            "99999999999999999999",
+        ] {
             assert_eq!(
                 row_problems(&[("updated_at", bad)]),
                 [(Some("updated_at"), Rule::NotEpochSeconds)],
@@ -310,10 +384,30 @@ mod tests {
 
     #[test]
     fn number_attributes() {
-        for good in ["12", "-3", "0", " 42 ", ""] {
+        for good in [
+            "12",
+            "-3",
+            "0",
+            "-0",
+            " 42 ",
+            "",
+            "9223372036854775807",
+            "-9223372036854775808",
+        ] {
             assert_eq!(row_problems(&[("custom:age", good)]), [], "{good}");
         }
-        for bad in ["1.5", "+3", "-", "12a", "1 2", "١٢"] {
+        for bad in [
+            "1.5",
+            "+3",
+            "+5",
+            "-",
+            "12a",
+            "1 2",
+            "١٢",
+            "9223372036854775808",
+            "-9223372036854775809",
+            "12345678901234567890",
+        ] {
             assert_eq!(
                 row_problems(&[("custom:age", bad)]),
                 [(Some("custom:age"), Rule::NotInteger)],
@@ -332,23 +426,64 @@ mod tests {
     }
 
     #[test]
-    fn custom_string_length() {
-        let limit = Rule::ValueTooLong {
-            limit_chars: MAX_CUSTOM_STRING_CHARS,
+    fn every_value_is_at_most_2048_bytes() {
+        let limit = Rule::ValueTooLarge {
+            limit_bytes: MAX_VALUE_BYTES,
         };
-        assert_eq!(row_problems(&[("custom:tier", &"x".repeat(2048))]), []);
-        assert_eq!(
-            row_problems(&[("custom:tier", &"x".repeat(2049))]),
-            [(Some("custom:tier"), limit.clone())]
-        );
-        assert_eq!(row_problems(&[("custom:tier", &"ł".repeat(2048))]), []);
-        assert_eq!(
-            row_problems(&[("custom:tier", &"ł".repeat(2049))]),
-            [(Some("custom:tier"), limit)]
-        );
+        // Bytes, not characters, in every column, ruled or not.
+        for column in ["custom:tier", "name", "email"] {
+            let fits = if column == "email" {
+                format!("{}@b", "ł".repeat(1023))
+            } else {
+                "ł".repeat(1024)
+            };
+            assert_eq!(fits.len(), MAX_VALUE_BYTES);
+            assert_eq!(row_problems(&[(column, &fits)]), [], "{column}");
+            assert_eq!(
+                row_problems(&[(column, &format!("x{fits}"))]),
+                [(Some(column), limit.clone())],
+                "{column}"
+            );
+        }
+        // Trimmed and unescaped first: `\,` is one byte, the blanks around are not counted.
         assert_eq!(row_problems(&[("custom:tier", &"x\\,".repeat(1024))]), []);
-        // Standard attributes have no such limit here.
-        assert_eq!(row_problems(&[("name", &"x".repeat(5000))]), []);
+        assert_eq!(
+            row_problems(&[("custom:tier", &format!("{}\t\t", "x".repeat(2048)))]),
+            []
+        );
+        // A verified flag too large is not a boolean: only its size is reported.
+        assert_eq!(
+            row_problems(&[("email_verified", &"t".repeat(3000))]),
+            [(Some("email_verified"), limit.clone())]
+        );
+        // And many large values, each named.
+        let big = "x".repeat(2049);
+        assert_eq!(
+            row_problems(&[("name", &big), ("custom:tier", &big)]),
+            [(Some("name"), limit.clone()), (Some("custom:tier"), limit)]
+        );
+    }
+
+    #[test]
+    fn username_characters() {
+        for c in ['a', 'Z', '0', '!', '~', 'é', 'ł', '日', '\u{301}', '😀', '€', '«', '٣'] {
+            assert!(is_username_char(c), "{c:?}");
+        }
+        for c in [
+            '\0',
+            '\u{1}',
+            '\u{7f}',
+            ' ',
+            '\u{85}',
+            '\u{a0}',
+            '\u{200b}',
+            '\u{feff}',
+            '\u{e000}',
+            '\u{378}',
+            '\u{10ffff}',
+        ] {
+            assert!(!is_username_char(c), "{c:?}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use serde_json::json;
 
-use super::model::{Job, JobStatus, expire_if_due};
+use super::model::{Job, JobStatus, expire_if_due, messages};
 use super::request::{page, pool_id_of};
 use super::runner;
 use crate::assumptions;
@@ -137,8 +137,11 @@ pub(super) fn stop_import_job(shared: &Arc<Shared>, input: &Input) -> ApiResult 
     let mut state = shared.cognito.lock().unwrap();
     let job = state.job_mut(pool_id_of(input)?, input.str("JobId")?, shared.config.job_expiry)?;
     match job.status {
-        JobStatus::Pending | JobStatus::InProgress => job.status = JobStatus::Stopping,
-        JobStatus::Stopping => {}
+        // The CLI examples show StopUserImportJob answering Stopped at once, with its CompletionDate
+        // (reference, "statuses"): the job ends here, and the runner finds it ended at its next row.
+        JobStatus::Pending | JobStatus::InProgress | JobStatus::Stopping => {
+            job.finish(JobStatus::Stopped, messages::STOPPED);
+        }
         other => {
             return Err(ApiError::new(
                 "PreconditionNotMetException",

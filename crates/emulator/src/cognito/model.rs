@@ -139,6 +139,7 @@ impl Pool {
                 .filter(|a| a.name.starts_with("custom:") && a.data_type == "Number")
                 .map(|a| a.name.clone())
                 .collect(),
+            auto_verified: self.auto_verified.clone(),
             require_full_header,
         }
     }

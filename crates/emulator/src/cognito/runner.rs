@@ -2,15 +2,17 @@
 //! `import_jobs`, checks and starts it).
 //!
 //! A started job walks Pending → InProgress → Succeeded or Failed, one observable step at a time
-//! (`EmulatorConfig::job_step` apart); StopUserImportJob turns it Stopping, and the runner ends it
-//! Stopped at the next row. Rows are read by `import`, users created in the pool, and one log line
-//! written per row in Cognito's format.
+//! (`EmulatorConfig::job_step` apart). StopUserImportJob ends it Stopped at once (as the CLI examples
+//! show); the runner then stops before its next row. Each row is one step under the state's lock:
+//! the stop check, the row's effect on the pool, its count and its log line, so a stopped job's
+//! counts and log never move again. Rows are read by `import`, users created in the pool, and one
+//! log line written per row in Cognito's format.
 
 use std::sync::Arc;
 
 use tracing::{info, warn};
 
-use super::model::{JobStatus, messages};
+use super::model::{Cognito, JobStatus, messages};
 use super::users::new_user;
 use crate::assumptions;
 use crate::import::{ImportFile, Row};
@@ -48,7 +50,12 @@ pub(super) async fn run(shared: Arc<Shared>, pool_id: String, job_id: String) {
         Ok(b) => b,
         Err(e) => {
             warn!(job_id, error = %e, "uploaded file unreadable");
-            end(&shared, &job_id, JobStatus::Failed, "The CSV file could not be read.");
+            end(
+                &shared,
+                &job_id,
+                JobStatus::Failed,
+                assumptions::file_failures::UNREADABLE,
+            );
             return;
         }
     };
@@ -64,31 +71,29 @@ pub(super) async fn run(shared: Arc<Shared>, pool_id: String, job_id: String) {
 
     let row_delay = shared.config.row_delay;
     for row in file.rows() {
-        if stopped(&shared, &job_id) {
-            return;
-        }
-        let (line, outcome) = apply(&shared, &pool_id, row);
-        let message = match &outcome {
-            Outcome::Succeeded => format!("[SUCCEEDED] Line Number {line} - The import succeeded."),
-            Outcome::Skipped => format!("[SKIPPED] Line Number {line} - The user already exists."),
-            Outcome::Failed(reason) => format!("[FAILED] Line Number {line} - {reason}"),
-        };
-        shared.logs.lock().unwrap().append(&log_group, &stream, message);
         {
             let mut state = shared.cognito.lock().unwrap();
+            if !running(&state, &job_id) {
+                return;
+            }
+            let (line, outcome) = apply(&mut state, &pool_id, row);
+            let message = match &outcome {
+                Outcome::Succeeded => format!("[SUCCEEDED] Line Number {line} - The import succeeded."),
+                Outcome::Skipped => format!("[SKIPPED] Line Number {line} - The user already exists."),
+                Outcome::Failed(reason) => format!("[FAILED] Line Number {line} - {reason}"),
+            };
             let Some(job) = state.jobs.get_mut(&job_id) else { return };
             match outcome {
                 Outcome::Succeeded => job.imported += 1,
                 Outcome::Skipped => job.skipped += 1,
                 Outcome::Failed(_) => job.failed += 1,
             }
+            // Logs are locked inside the Cognito state's lock, never the other way round.
+            shared.logs.lock().unwrap().append(&log_group, &stream, message);
         }
         if !row_delay.is_zero() {
             tokio::time::sleep(row_delay).await;
         }
-    }
-    if stopped(&shared, &job_id) {
-        return;
     }
     tokio::time::sleep(step).await;
     let verdict = {
@@ -106,13 +111,12 @@ pub(super) async fn run(shared: Arc<Shared>, pool_id: String, job_id: String) {
 }
 
 /// Applies one row to the pool: a new user is created RESET_REQUIRED, an existing one skipped.
-fn apply(shared: &Shared, pool_id: &str, row: Row) -> (u64, Outcome) {
+fn apply(state: &mut Cognito, pool_id: &str, row: Row) -> (u64, Outcome) {
     match row {
         Row::Invalid { line, reason } => (line, Outcome::Failed(reason)),
         Row::Valid(user) => {
-            let mut state = shared.cognito.lock().unwrap();
             let Some(pool) = state.pools.get_mut(pool_id) else {
-                return (user.line, Outcome::Failed("The user pool no longer exists.".into()));
+                return (user.line, Outcome::Failed(assumptions::reasons::POOL_GONE.into()));
             };
             if pool.users.contains_key(&user.username) {
                 return (user.line, Outcome::Skipped);
@@ -132,48 +136,34 @@ fn apply(shared: &Shared, pool_id: &str, row: Row) -> (u64, Outcome) {
     }
 }
 
-/// True when an operator stopped the job; the job is then ended Stopped.
-fn stopped(shared: &Shared, job_id: &str) -> bool {
-    let mut state = shared.cognito.lock().unwrap();
-    match state.jobs.get_mut(job_id) {
-        Some(job) if job.status == JobStatus::Stopping => {
-            job.finish(JobStatus::Stopped, messages::STOPPED);
-            info!(job_id, "import job stopped");
-            true
-        }
-        Some(_) => false,
-        None => true,
-    }
+/// Whether the job is still running: not stopped by an operator (StopUserImportJob ends it Stopped
+/// at once), not otherwise ended, not gone.
+fn running(state: &Cognito, job_id: &str) -> bool {
+    state.jobs.get(job_id).is_some_and(|job| job.status.is_active())
 }
 
-/// Pending → InProgress, in one step with the stop check: a Stop that came meanwhile ends the job
-/// Stopped instead (false: the runner is done).
+/// Pending → InProgress, unless a Stop came meanwhile (false: the runner is done).
 fn set_in_progress(shared: &Shared, job_id: &str) -> bool {
     let mut state = shared.cognito.lock().unwrap();
     match state.jobs.get_mut(job_id) {
-        Some(job) if job.status == JobStatus::Stopping => {
-            job.finish(JobStatus::Stopped, messages::STOPPED);
-            info!(job_id, "import job stopped");
-            false
-        }
-        Some(job) => {
+        Some(job) if job.status == JobStatus::Pending => {
             job.status = JobStatus::InProgress;
             true
+        }
+        Some(job) => {
+            info!(job_id, status = job.status.as_str(), "import job ended before it ran");
+            false
         }
         None => false,
     }
 }
 
-/// Ends the job. A Stopping job always ends Stopped, even when the Stop came after the last row:
-/// StopUserImportJob answered Stopping, and Stopping leads only to Stopped.
+/// Ends a running job. A job already ended (Stopped by an operator) keeps its end.
 fn end(shared: &Shared, job_id: &str, status: JobStatus, message: &str) {
     let mut state = shared.cognito.lock().unwrap();
-    if let Some(job) = state.jobs.get_mut(job_id) {
-        let (status, message) = if job.status == JobStatus::Stopping {
-            (JobStatus::Stopped, messages::STOPPED)
-        } else {
-            (status, message)
-        };
+    if let Some(job) = state.jobs.get_mut(job_id)
+        && job.status.is_active()
+    {
         job.finish(status, message);
         info!(
             job_id,

@@ -1,26 +1,34 @@
 //! Cognito's CSV dialect for user import files.
 //!
-//! This is not RFC 4180. The complete set of rules this module implements:
+//! This is not RFC 4180. The complete set of rules this module implements (from the reference: no
+//! quoting, `\,` for a comma inside a value, trimmed values; the rest is assumed, in
+//! [`crate::assumptions`], as noted):
 //!
 //! * A file is a sequence of lines separated by `\n`. A single `\r` directly before a `\n` is not part
-//!   of the line, so CRLF files read the same as LF files. Any other `\r` is an ordinary character.
+//!   of the line, so CRLF files read the same as LF files ([`CR_BEFORE_LF_DROPPED`]); nor is a `\r` at
+//!   the very end of the file. Any other `\r` is an ordinary character.
 //! * A final `\n` is optional: `a\nb` and `a\nb\n` hold the same two lines. Text after the last `\n` is a
 //!   line only when it is not empty.
-//! * Lines are numbered from 1. Every line takes a number, blank ones included.
-//! * A line is *blank* when it is empty (after the `\r` above is removed). Whether blank lines are
-//!   skipped is the caller's decision; this module only reports them.
+//! * Lines are numbered from 1. Every line takes a number, blank ones included
+//!   ([`BLANK_LINES_TAKE_A_NUMBER`]).
+//! * A line is *blank* when it is empty (after the `\r` above is removed; [`is_blank_line`]). Whether
+//!   blank lines are skipped is the caller's decision; this module only reports them.
 //! * A line is split into fields at every `,` that does not directly follow a `\`. A line always has at
 //!   least one field: the empty line has one empty field, and `a,` has two fields.
 //! * In a field, `\,` stands for a literal `,`. A `\` followed by anything else (or by nothing) is an
 //!   ordinary character and is kept. There is no escape for `\` itself, so `a\\,b` is the one field
-//!   `a\,b`.
+//!   `a\,b` ([`BACKSLASH_ESCAPES_ONLY_A_COMMA`]).
 //! * `"` is an ordinary character: there is no quoting.
-//! * Leading and trailing whitespace (as in [`str::trim`]) is removed from each field after unescaping.
+//! * Leading and trailing ASCII whitespace ([`trim`]) is removed from each field after unescaping.
 //!
 //! The scanners work on `&str`: checking that the bytes are UTF-8 is the caller's job. They never
 //! allocate unless a field holds `\,`.
 
 use std::borrow::Cow;
+
+use crate::assumptions::{
+    BACKSLASH_ESCAPES_ONLY_A_COMMA, BLANK_LINES_TAKE_A_NUMBER, CR_BEFORE_LF_DROPPED, is_blank_line, trim,
+};
 
 /// The byte that ends a line.
 pub const LINE_TERMINATOR: u8 = b'\n';
@@ -44,9 +52,9 @@ pub struct Line<'a> {
 }
 
 impl<'a> Line<'a> {
-    /// Returns true when the line is empty. A line of only spaces is not blank.
+    /// Returns true when the line is blank ([`is_blank_line`]: empty; a line of only spaces is not).
     pub fn is_blank(&self) -> bool {
-        self.text.is_empty()
+        is_blank_line(self.text)
     }
 
     /// Returns the fields of this line, unescaped and trimmed.
@@ -85,15 +93,23 @@ impl<'a> Iterator for Lines<'a> {
                 // Nothing after the last terminator means the file simply ended with a line break.
                 self.rest = (!after.is_empty()).then_some(after);
                 let line = &rest[..end];
-                line.strip_suffix(CARRIAGE_RETURN as char).unwrap_or(line)
+                match line.strip_suffix(CARRIAGE_RETURN as char) {
+                    Some(dropped) if CR_BEFORE_LF_DROPPED => dropped,
+                    _ => line,
+                }
             }
             None => {
                 self.rest = None;
-                rest
+                match rest.strip_suffix(CARRIAGE_RETURN as char) {
+                    Some(dropped) if CR_BEFORE_LF_DROPPED => dropped,
+                    _ => rest,
+                }
             }
         };
         let number = self.next_number;
-        self.next_number += 1;
+        if BLANK_LINES_TAKE_A_NUMBER || !is_blank_line(text) {
+            self.next_number += 1;
+        }
         Some(Line { number, text })
     }
 }
@@ -124,7 +140,7 @@ impl<'a> Iterator for Fields<'a> {
         let mut escaped_comma = false;
         for (i, b) in rest.bytes().enumerate() {
             if b == FIELD_DELIMITER {
-                if after_escape {
+                if after_escape && BACKSLASH_ESCAPES_ONLY_A_COMMA {
                     escaped_comma = true;
                 } else {
                     self.rest = Some(&rest[i + 1..]);
@@ -140,12 +156,12 @@ impl<'a> Iterator for Fields<'a> {
 
 impl std::iter::FusedIterator for Fields<'_> {}
 
-/// Unescapes (only when the raw field holds `\,`) and trims one raw field.
+/// Unescapes (only when the raw field holds `\,`) and trims ([`trim`]) one raw field.
 fn finish(raw: &str, escaped_comma: bool) -> Cow<'_, str> {
     if escaped_comma {
-        Cow::Owned(raw.replace("\\,", ",").trim().to_owned())
+        Cow::Owned(trim(&raw.replace("\\,", ",")).to_owned())
     } else {
-        Cow::Borrowed(raw.trim())
+        Cow::Borrowed(trim(raw))
     }
 }
 
@@ -192,7 +208,9 @@ mod tests {
     #[test]
     fn carriage_return_elsewhere_is_kept() {
         assert_eq!(all_lines("a\rb\n"), vec![(1, "a\rb")]);
-        assert_eq!(all_lines("a\r"), vec![(1, "a\r")]);
+        // At the end of the file a `\r` ends the last line as `\r\n` would.
+        assert_eq!(all_lines("a\r"), vec![(1, "a")]);
+        assert_eq!(all_lines("h\n\r"), vec![(1, "h"), (2, "")]);
     }
 
     #[test]
@@ -261,7 +279,9 @@ mod tests {
     #[test]
     fn fields_are_trimmed_after_unescaping() {
         assert_eq!(all_fields(" a ,\tb\t, \\, , c\r"), vec!["a", "b", ",", "c"]);
-        assert_eq!(all_fields("\u{3000}x\u{a0}"), vec!["x"]);
+        // Only ASCII whitespace is trimmed: a no-break or ideographic space is part of the value.
+        assert_eq!(all_fields("\u{3000}x\u{a0}"), vec!["\u{3000}x\u{a0}"]);
+        assert_eq!(all_fields("\x0c x \n"), vec!["x"]);
     }
 
     #[test]

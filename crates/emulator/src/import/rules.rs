@@ -3,123 +3,44 @@
 //! [`ImportFile::open`] applies the file-level rules; a file that breaks one fails the whole job.
 //! [`ImportFile::rows`] then yields one [`Row`] per user row; a row that breaks a rule is
 //! [`Row::Invalid`] and the job goes on. Whether a valid user already exists is not decided here.
+//! [`judge`] does both on a whole file, for the tests that hold these rules against the function's
+//! checker.
+//!
+//! Each rule here is stated by the reference (`cognito-import-reference.md`) or by the Cognito API's
+//! shapes, and says so; what neither states is taken from [`crate::assumptions`], the one place the
+//! emulator's guesses live (value shapes, blank lines, the order of a row's checks, failure texts).
 //!
 //! Row reasons name the column and the rule, never the value: like Cognito's logs, they must be
 //! safe to write where user data must not go.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use super::dialect::{self, Line, Lines};
+use crate::assumptions::{
+    self, MAX_USERNAME_CHARS, SKIP_BLANK_LINES, file_failures, is_birthdate, is_email, is_epoch_seconds, is_integer,
+    is_missing_header, is_phone_number, is_row_too_long, parse_bool, reasons,
+};
 
-// Assumptions (not stated by Cognito's documentation)
-//
-// Every choice below fills a gap in the reference; change it here and nowhere else.
-
-// The first problem found in a row is its reason, checked in this order: row length, field count,
-// `cognito:username`, each column in header order, pool-required columns absent from a subset header,
-// then the email_verified / phone_number_verified rules. A required column absent from a subset header
-// fails every row rather than the job, because the guide lists only missing header columns as fatal.
-
-/// Blank lines (empty once a `\r` before `\n` is dropped) are skipped: they are neither rows nor
-/// counted against [`MAX_ROWS`], but they keep their line number. Reason: editors leave trailing blank
-/// lines, and failing a row that holds no user would only add noise to the log.
-pub const SKIP_BLANK_LINES: bool = true;
-
-/// A row longer than [`MAX_ROW_CHARS`] fails that row, not the whole job; its length counts the Unicode
-/// characters of the line without its line break. Reason: the limit is stated per row, and the job
-/// already goes on after other bad rows.
-pub fn is_row_too_long(line: &str) -> bool {
-    // Counting characters is only needed when the byte length could exceed the limit.
-    line.len() > MAX_ROW_CHARS && line.chars().count() > MAX_ROW_CHARS
-}
-
-/// At most this many characters in `cognito:username`. Reason: the API limits a username to 128.
-pub const MAX_USERNAME_CHARS: usize = 128;
-
-/// At most this many characters in a `custom:` string value. Reason: the schema's largest string
-/// attribute length.
-pub const MAX_CUSTOM_STRING_CHARS: usize = 2048;
-
-/// A header line that is missing, empty or only whitespace means there is no header
-/// ([`FileError::Empty`]). Reason: the header must be line 1, and no pool has a column named "".
-pub fn is_missing_header(first: Option<&Line<'_>>) -> bool {
-    first.is_none_or(|line| line.text.trim().is_empty())
-}
-
-/// The shape an `email` value must have: exactly one `@`, a non-empty part on each side, and no
-/// whitespace. Reason: Cognito does not document its email check; this is the least it must hold.
-pub fn is_email(value: &str) -> bool {
-    let mut parts = value.split('@');
-    matches!(
-        (parts.next(), parts.next(), parts.next()),
-        (Some(local), Some(domain), None) if !local.is_empty() && !domain.is_empty()
-    ) && !value.chars().any(char::is_whitespace)
-}
-
-/// Booleans compare with ASCII case folding only ("TRUE", "true", "True"). Reason: "any case" in the
-/// guide is read as ASCII case; no other spelling (1/0, yes/no) is accepted.
-pub fn parse_bool(value: &str) -> Option<bool> {
-    if value.eq_ignore_ascii_case("true") {
-        Some(true)
-    } else if value.eq_ignore_ascii_case("false") {
-        Some(false)
-    } else {
-        None
-    }
-}
-
-/// `updated_at` must be ASCII digits only (no sign) whose value fits in an `i64`. Reason: epoch seconds
-/// are a non-negative integer, and larger values cannot be stored.
-pub fn is_epoch_seconds(value: &str) -> bool {
-    !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) && value.parse::<i64>().is_ok()
-}
-
-/// A `number_attributes` value must parse as an `i64` (an optional sign, then ASCII digits). Reason:
-/// Cognito's Number attributes hold integers.
-pub fn is_integer(value: &str) -> bool {
-    value.parse::<i64>().is_ok()
-}
-
-/// A phone number is `+` then 1 to 15 ASCII digits, the first not `0`. Reason: the guide says E.164,
-/// read here as its length limit and country codes not starting with 0.
-pub fn is_phone_number(value: &str) -> bool {
-    value.strip_prefix('+').is_some_and(|digits| {
-        (1..=15).contains(&digits.len()) && !digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit())
-    })
-}
-
-/// A birthdate is `mm/dd/yyyy` with two-digit month and day and a four-digit year, naming a day of the
-/// proleptic Gregorian calendar; year 0000 is accepted. Reason: the guide gives only the pattern.
-pub fn is_birthdate(value: &str) -> bool {
-    let b = value.as_bytes();
-    if b.len() != 10 || b[2] != b'/' || b[5] != b'/' {
-        return false;
-    }
-    let number = |digits: &[u8]| {
-        digits
-            .iter()
-            .try_fold(0u32, |n, &d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')))
-    };
-    let (Some(month), Some(day), Some(year)) = (number(&b[0..2]), number(&b[3..5]), number(&b[6..10])) else {
-        return false;
-    };
-    (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month)
-}
-
-// End of assumptions. What follows is stated by the reference or fixed by the emulator's API.
-
-/// Cognito's limit on user rows per file; the header does not count.
+/// Cognito's limit on user rows per file; the header does not count (reference, "size").
 pub const MAX_ROWS: u64 = 500_000;
 
-/// Cognito's limit on characters per row.
+/// Cognito's limit on characters per row (reference, "size").
 pub const MAX_ROW_CHARS: usize = 16_000;
 
-/// The UTF-8 byte-order mark, which Cognito rejects.
+/// Cognito's limit on the size of one attribute value, in UTF-8 bytes, once unescaped and trimmed
+/// (reference, "size": the quotas page). Held for every column.
+pub const MAX_VALUE_BYTES: usize = 2048;
+
+/// The UTF-8 byte-order mark, which Cognito rejects (reference, "encoding").
 pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The column holding the user name.
 pub const USERNAME_COLUMN: &str = "cognito:username";
+
+/// The pattern of the Cognito API's `Username` shape: letters, marks, symbols, numbers and punctuation
+/// only, so no separator (space) and no control, format, private-use or unassigned character.
+pub const USERNAME_PATTERN: &str = r"^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$";
 
 /// The column holding the user's MFA setting.
 pub const MFA_COLUMN: &str = "cognito:mfa_enabled";
@@ -129,6 +50,14 @@ pub const COGNITO_PREFIX: &str = "cognito:";
 
 /// The prefix of custom attribute columns.
 pub const CUSTOM_PREFIX: &str = "custom:";
+
+/// The reason Cognito logs for a row that sets none of the pool's auto-verified attributes to true:
+/// the one reason text the reference documents ("verification", "reason texts").
+pub const NOT_AUTO_VERIFIED: &str =
+    "The User Record does not set any of the auto verified attributes to true. (Example: email_verified to true).";
+
+/// The attributes a pool can auto-verify, with the column that marks each verified.
+pub const VERIFIABLE: [(&str, &str); 2] = [("email", "email_verified"), ("phone_number", "phone_number_verified")];
 
 /// The pool's MFA configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,6 +82,9 @@ pub struct PoolSchema {
     pub mfa: Mfa,
     /// `custom:` columns declared as Number in the pool schema (values must be integers).
     pub number_attributes: Vec<String>,
+    /// The pool's AutoVerifiedAttributes (`email`, `phone_number`): each user must have at least one of
+    /// them marked verified (reference, "verification"). Anything else in the list is ignored.
+    pub auto_verified: Vec<String>,
     /// true (Cognito's documented rule): the header must hold every csv_header column. false: a subset is
     /// accepted, but `cognito:username` is always required.
     pub require_full_header: bool,
@@ -186,6 +118,16 @@ pub enum Row {
     },
 }
 
+impl Row {
+    /// The row's 1-based line number.
+    pub fn line(&self) -> u64 {
+        match self {
+            Row::Valid(user) => user.line,
+            Row::Invalid { line, .. } => *line,
+        }
+    }
+}
+
 /// Problems that make Cognito fail the whole job ("the file cannot be parsed").
 #[derive(Clone, Debug, PartialEq)]
 pub enum FileError {
@@ -198,6 +140,8 @@ pub enum FileError {
     },
     /// The file has no header line.
     Empty,
+    /// The header line is longer than [`MAX_ROW_CHARS`].
+    HeaderTooLong,
     /// The header lacks these required columns, in `csv_header` order.
     MissingColumns(Vec<String>),
     /// The header names a column that is not in the pool's `csv_header`.
@@ -213,23 +157,45 @@ pub enum FileError {
     },
 }
 
+/// `template` with each `{key}` replaced by its value.
+fn fill(template: &str, values: &[(&str, &dyn fmt::Display)]) -> String {
+    values.iter().fold(template.to_owned(), |text, (key, value)| {
+        text.replace(&format!("{{{key}}}"), &value.to_string())
+    })
+}
+
 impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FileError::ByteOrderMark => f.write_str("the file starts with a UTF-8 byte-order mark"),
-            FileError::NotUtf8 { line } => write!(f, "line {line} is not valid UTF-8"),
-            FileError::Empty => f.write_str("the file has no header line"),
-            FileError::MissingColumns(columns) => write!(f, "the header lacks columns: {}", columns.join(", ")),
-            FileError::UnknownColumn(column) => write!(f, "the header has a column the pool does not know: {column:?}"),
-            FileError::DuplicateColumn(column) => write!(f, "the header has the column {column:?} more than once"),
-            FileError::TooManyRows { rows, limit } => {
-                write!(f, "the file has {rows} user rows, more than the limit of {limit}")
+        let text = match self {
+            FileError::ByteOrderMark => file_failures::BYTE_ORDER_MARK.to_owned(),
+            FileError::NotUtf8 { line } => fill(file_failures::NOT_UTF8, &[("line", line)]),
+            FileError::Empty => file_failures::NO_HEADER.to_owned(),
+            FileError::HeaderTooLong => fill(file_failures::HEADER_TOO_LONG, &[("limit", &MAX_ROW_CHARS)]),
+            FileError::MissingColumns(columns) => {
+                fill(file_failures::MISSING_COLUMNS, &[("columns", &columns.join(", "))])
             }
-        }
+            FileError::UnknownColumn(column) => {
+                fill(file_failures::UNKNOWN_COLUMN, &[("column", &format!("{column:?}"))])
+            }
+            FileError::DuplicateColumn(column) => {
+                fill(file_failures::DUPLICATE_COLUMN, &[("column", &format!("{column:?}"))])
+            }
+            FileError::TooManyRows { rows, limit } => {
+                fill(file_failures::TOO_MANY_ROWS, &[("rows", rows), ("limit", limit)])
+            }
+        };
+        f.write_str(&text)
     }
 }
 
 impl std::error::Error for FileError {}
+
+/// The rules applied to a whole file at once: the job's failure, or each user row's outcome in file
+/// order. A pure entry point (no pool, no users, no log): what a job would log for `bytes` in a pool
+/// described by `schema`, before it looks at whether a user already exists.
+pub fn judge(bytes: &[u8], schema: &PoolSchema) -> Result<Vec<Row>, FileError> {
+    ImportFile::open(bytes, schema).map(|file| file.rows().collect())
+}
 
 /// An import file whose file-level rules hold.
 #[derive(Clone, Debug)]
@@ -255,8 +221,14 @@ impl<'a> ImportFile<'a> {
         })?;
         let mut body = dialect::lines(text);
         let first = body.next();
-        if is_missing_header(first.as_ref()) {
+        if is_missing_header(first.as_ref().map(|line| line.text)) {
             return Err(FileError::Empty);
+        }
+        if first
+            .as_ref()
+            .is_some_and(|line| is_row_too_long(line.text, MAX_ROW_CHARS))
+        {
+            return Err(FileError::HeaderTooLong);
         }
         let header: Vec<String> = first.iter().flat_map(Line::fields).map(|f| f.into_owned()).collect();
         check_header(&header, schema)?;
@@ -333,27 +305,33 @@ fn line_of_offset(bytes: &[u8], offset: usize) -> u64 {
         .fold(0u64, |n, _| n + 1)
 }
 
+/// Whether the file's header name `name` is the pool's column `pool_name`.
+fn same_column(name: &str, pool_name: &str) -> bool {
+    if assumptions::HEADER_NAMES_CASE_SENSITIVE {
+        name == pool_name
+    } else {
+        name.eq_ignore_ascii_case(pool_name)
+    }
+}
+
 fn check_header(header: &[String], schema: &PoolSchema) -> Result<(), FileError> {
+    let known = |column: &str| schema.csv_header.iter().any(|c| same_column(column, c));
+    let present = |pool_column: &str| header.iter().any(|c| same_column(c, pool_column));
     for (i, column) in header.iter().enumerate() {
-        if !schema.csv_header.contains(column) {
+        if !known(column) {
             return Err(FileError::UnknownColumn(column.clone()));
         }
-        if header[..i].contains(column) {
+        if header[..i].iter().any(|c| same_column(c, column)) {
             return Err(FileError::DuplicateColumn(column.clone()));
         }
     }
     let mut missing: Vec<String> = if schema.require_full_header {
-        schema
-            .csv_header
-            .iter()
-            .filter(|c| !header.contains(c))
-            .cloned()
-            .collect()
+        schema.csv_header.iter().filter(|c| !present(c)).cloned().collect()
     } else {
         Vec::new()
     };
     // Rows cannot be read without a username, even when a pool's csv_header leaves it out.
-    if !header.iter().any(|c| c == USERNAME_COLUMN) && !missing.iter().any(|c| c == USERNAME_COLUMN) {
+    if !present(USERNAME_COLUMN) && !missing.iter().any(|c| c == USERNAME_COLUMN) {
         missing.push(USERNAME_COLUMN.to_owned());
     }
     if missing.is_empty() {
@@ -361,6 +339,13 @@ fn check_header(header: &[String], schema: &PoolSchema) -> Result<(), FileError>
     } else {
         Err(FileError::MissingColumns(missing))
     }
+}
+
+/// Whether a `cognito:username` value matches the API's `Username` pattern ([`USERNAME_PATTERN`]).
+pub fn is_username(value: &str) -> bool {
+    static PATTERN: LazyLock<regex::Regex> =
+        LazyLock::new(|| regex::Regex::new(USERNAME_PATTERN).expect("the Username pattern compiles"));
+    PATTERN.is_match(value)
 }
 
 /// How a column's values are checked.
@@ -375,7 +360,6 @@ enum Kind {
     Birthdate,
     UpdatedAt,
     Number,
-    CustomString,
     Other,
 }
 
@@ -391,6 +375,8 @@ struct Column {
 struct Plan {
     columns: Vec<Column>,
     username: usize,
+    /// For each attribute the pool auto-verifies: the positions of its value and of its verified flag.
+    auto_verified: Vec<(Option<usize>, Option<usize>)>,
     email: Option<usize>,
     phone_number: Option<usize>,
     /// Pool-required columns that a subset header leaves out.
@@ -416,7 +402,6 @@ impl Plan {
                     "birthdate" => Kind::Birthdate,
                     "updated_at" => Kind::UpdatedAt,
                     _ if schema.number_attributes.contains(name) => Kind::Number,
-                    _ if name.starts_with(CUSTOM_PREFIX) => Kind::CustomString,
                     _ => Kind::Other,
                 },
                 required: schema.required.contains(name),
@@ -425,21 +410,31 @@ impl Plan {
         Plan {
             columns,
             username: position(USERNAME_COLUMN).expect("check_header requires cognito:username"),
+            auto_verified: VERIFIABLE
+                .iter()
+                .filter(|(attribute, _)| schema.auto_verified.iter().any(|a| a == attribute))
+                .map(|(attribute, flag)| (position(attribute), position(flag)))
+                .collect(),
             email: position("email"),
             phone_number: position("phone_number"),
-            required_absent: schema
-                .required
-                .iter()
-                .filter(|c| !header.contains(c))
-                .cloned()
-                .collect(),
+            required_absent: if assumptions::REQUIRED_COLUMN_ABSENT_FAILS_EACH_ROW {
+                schema
+                    .required
+                    .iter()
+                    .filter(|c| !header.contains(c))
+                    .cloned()
+                    .collect()
+            } else {
+                Vec::new()
+            },
             mfa: schema.mfa,
         }
     }
 
-    /// Applies the row rules to one user row.
+    /// Applies the row rules to one user row; the first problem found is the reason
+    /// ([`assumptions::FIRST_PROBLEM_IS_THE_REASON`]).
     fn check(&self, line: &Line<'_>) -> Result<NewUser, Problem<'_>> {
-        if is_row_too_long(line.text) {
+        if is_row_too_long(line.text, MAX_ROW_CHARS) {
             return Err(Problem::RowTooLong);
         }
         let values: Vec<_> = line.fields().collect();
@@ -456,21 +451,26 @@ impl Plan {
         if username.chars().any(char::is_whitespace) {
             return Err(Problem::Whitespace(USERNAME_COLUMN));
         }
+        if !is_username(username) {
+            return Err(Problem::UsernameCharacters(USERNAME_COLUMN));
+        }
         if username.chars().count() > MAX_USERNAME_CHARS {
             return Err(Problem::TooLong(USERNAME_COLUMN, MAX_USERNAME_CHARS));
         }
 
         let mut attributes = Vec::new();
         let mut mfa_enabled = None;
-        let mut email_verified = false;
-        let mut phone_number_verified = false;
-        for (column, value) in self.columns.iter().zip(&values) {
+        let mut verified = vec![false; self.columns.len()];
+        for (i, (column, value)) in self.columns.iter().zip(&values).enumerate() {
             let name = column.name.as_str();
             if value.is_empty() {
                 if column.required {
                     return Err(Problem::Required(name));
                 }
                 continue;
+            }
+            if value.len() > MAX_VALUE_BYTES {
+                return Err(Problem::TooLarge(name));
             }
             let mut value: &str = value;
             match column.kind {
@@ -484,28 +484,15 @@ impl Plan {
                     }
                 }
                 Kind::EmailVerified | Kind::PhoneNumberVerified => {
-                    let verified = parse_bool(value).ok_or(Problem::NotBoolean(name))?;
-                    if column.kind == Kind::EmailVerified {
-                        email_verified = verified;
-                    } else {
-                        phone_number_verified = verified;
-                    }
-                    value = if verified { "true" } else { "false" };
+                    verified[i] = parse_bool(value).ok_or(Problem::NotBoolean(name))?;
+                    value = if verified[i] { "true" } else { "false" };
                 }
                 Kind::Email if !is_email(value) => return Err(Problem::NotEmail(name)),
                 Kind::PhoneNumber if !is_phone_number(value) => return Err(Problem::NotPhoneNumber(name)),
                 Kind::Birthdate if !is_birthdate(value) => return Err(Problem::NotBirthdate(name)),
                 Kind::UpdatedAt if !is_epoch_seconds(value) => return Err(Problem::NotEpochSeconds(name)),
                 Kind::Number if !is_integer(value) => return Err(Problem::NotInteger(name)),
-                Kind::CustomString if value.chars().count() > MAX_CUSTOM_STRING_CHARS => {
-                    return Err(Problem::TooLong(name, MAX_CUSTOM_STRING_CHARS));
-                }
-                Kind::Email
-                | Kind::PhoneNumber
-                | Kind::Birthdate
-                | Kind::UpdatedAt
-                | Kind::Number
-                | Kind::CustomString => {}
+                Kind::Email | Kind::PhoneNumber | Kind::Birthdate | Kind::UpdatedAt | Kind::Number => {}
             }
             if !name.starts_with(COGNITO_PREFIX) {
                 attributes.push((column.name.clone(), value.to_owned()));
@@ -515,14 +502,19 @@ impl Plan {
             return Err(Problem::Required(name));
         }
 
-        if !email_verified && !phone_number_verified {
-            return Err(Problem::NotVerified);
+        // At least one of the pool's auto-verified attributes marked verified (reference,
+        // "verification"); so in a pool that auto-verifies only email, email_verified must be true.
+        let is_verified = |flag: Option<usize>| flag.is_some_and(|i| verified[i]);
+        if !self.auto_verified.iter().any(|&(_, flag)| is_verified(flag)) {
+            return Err(Problem::NotAutoVerified);
         }
+        // A value for each attribute marked verified (reference, "verification").
         let has_value = |index: Option<usize>| index.is_some_and(|i| !values[i].is_empty());
-        if email_verified && !has_value(self.email) {
+        let flag = |name: &str| self.columns.iter().position(|c| c.name == name);
+        if is_verified(flag("email_verified")) && !has_value(self.email) {
             return Err(Problem::VerifiedWithoutValue("email", "email_verified"));
         }
-        if phone_number_verified && !has_value(self.phone_number) {
+        if is_verified(flag("phone_number_verified")) && !has_value(self.phone_number) {
             return Err(Problem::VerifiedWithoutValue("phone_number", "phone_number_verified"));
         }
 
@@ -546,7 +538,9 @@ enum Problem<'p> {
     },
     Required(&'p str),
     Whitespace(&'p str),
+    UsernameCharacters(&'p str),
     TooLong(&'p str, usize),
+    TooLarge(&'p str),
     NotBoolean(&'p str),
     MfaRequired,
     MfaOff,
@@ -555,44 +549,38 @@ enum Problem<'p> {
     NotBirthdate(&'p str),
     NotEpochSeconds(&'p str),
     NotInteger(&'p str),
-    NotVerified,
+    NotAutoVerified,
     /// (value column, verification column)
     VerifiedWithoutValue(&'p str, &'p str),
 }
 
 impl fmt::Display for Problem<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Problem::RowTooLong => write!(f, "The row is longer than {MAX_ROW_CHARS} characters."),
+        let column = |template: &str, c: &str| fill(template, &[("column", &c)]);
+        let text = match *self {
+            Problem::RowTooLong => fill(reasons::ROW_TOO_LONG, &[("limit", &MAX_ROW_CHARS)]),
             Problem::FieldCount { found, expected } => {
-                write!(f, "The row has {found} fields but the header has {expected}.")
+                fill(reasons::FIELD_COUNT, &[("found", &found), ("expected", &expected)])
             }
-            Problem::Required(c) => write!(f, "{c} is required but has no value."),
-            Problem::Whitespace(c) => write!(f, "{c} must not contain whitespace."),
-            Problem::TooLong(c, limit) => write!(f, "{c} is longer than {limit} characters."),
-            Problem::NotBoolean(c) => write!(f, "{c} must be true or false."),
-            Problem::MfaRequired => write!(f, "{MFA_COLUMN} must not be false: the pool requires MFA."),
-            Problem::MfaOff => write!(f, "{MFA_COLUMN} must not be true: MFA is off in the pool."),
-            Problem::NotEmail(c) => write!(
-                f,
-                "{c} must have one @ between a local part and a domain, and no whitespace."
-            ),
-            Problem::NotPhoneNumber(c) => write!(f, "{c} must be + and 1 to 15 digits, the first not 0 (E.164)."),
-            Problem::NotBirthdate(c) => write!(f, "{c} must be a real date written mm/dd/yyyy."),
-            Problem::NotEpochSeconds(c) => write!(f, "{c} must be a non-negative integer (epoch seconds)."),
-            Problem::NotInteger(c) => write!(f, "{c} must be an integer."),
-            Problem::NotVerified => f.write_str("email_verified or phone_number_verified must be true."),
-            Problem::VerifiedWithoutValue(c, flag) => write!(f, "{c} is required when {flag} is true."),
-        }
-    }
-}
-
-fn days_in_month(year: u32, month: u32) -> u32 {
-    match month {
-        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
+            Problem::Required(c) => column(reasons::REQUIRED, c),
+            Problem::Whitespace(c) => column(reasons::WHITESPACE, c),
+            Problem::UsernameCharacters(c) => column(reasons::USERNAME_CHARACTERS, c),
+            Problem::TooLong(c, limit) => fill(reasons::TOO_LONG, &[("column", &c), ("limit", &limit)]),
+            Problem::TooLarge(c) => fill(reasons::TOO_LARGE, &[("column", &c), ("limit", &MAX_VALUE_BYTES)]),
+            Problem::NotBoolean(c) => column(reasons::NOT_BOOLEAN, c),
+            Problem::MfaRequired => column(reasons::MFA_REQUIRED, MFA_COLUMN),
+            Problem::MfaOff => column(reasons::MFA_OFF, MFA_COLUMN),
+            Problem::NotEmail(c) => column(reasons::NOT_EMAIL, c),
+            Problem::NotPhoneNumber(c) => column(reasons::NOT_PHONE_NUMBER, c),
+            Problem::NotBirthdate(c) => column(reasons::NOT_BIRTHDATE, c),
+            Problem::NotEpochSeconds(c) => column(reasons::NOT_EPOCH_SECONDS, c),
+            Problem::NotInteger(c) => column(reasons::NOT_INTEGER, c),
+            Problem::NotAutoVerified => NOT_AUTO_VERIFIED.to_owned(),
+            Problem::VerifiedWithoutValue(c, flag) => {
+                fill(reasons::VERIFIED_WITHOUT_VALUE, &[("column", &c), ("flag", &flag)])
+            }
+        };
+        f.write_str(&text)
     }
 }
 
@@ -626,6 +614,7 @@ mod tests {
             required: Vec::new(),
             mfa: Mfa::Optional,
             number_attributes: strings(&["custom:age"]),
+            auto_verified: strings(&["email", "phone_number"]),
             require_full_header: true,
         }
     }
@@ -796,7 +785,7 @@ mod tests {
             rows[0],
             Row::Invalid {
                 line: 2,
-                reason: "email_verified or phone_number_verified must be true.".into()
+                reason: NOT_AUTO_VERIFIED.into()
             }
         );
         let text = format!("{}\njdoe,,7,gold,,,,,TRUE,jdoe@example.com,Jane\n", header.join(","));
@@ -953,6 +942,7 @@ mod tests {
             (FileError::ByteOrderMark, "the file starts with a UTF-8 byte-order mark"),
             (FileError::NotUtf8 { line: 7 }, "line 7 is not valid UTF-8"),
             (FileError::Empty, "the file has no header line"),
+            (FileError::HeaderTooLong, "the header is longer than 16000 characters"),
             (
                 FileError::MissingColumns(strings(&["name", "custom:age"])),
                 "the header lacks columns: name, custom:age",
@@ -1099,14 +1089,36 @@ mod tests {
 
     #[test]
     fn whitespace_only_line_is_a_row() {
-        let text = format!("{}\n   \n", HEADER.join(","));
+        for blank in ["   ", "\t", " \t \r"] {
+            let text = format!("{}\n{blank}\n", HEADER.join(","));
+            assert_eq!(
+                rows_of(&schema(), &text),
+                vec![Row::Invalid {
+                    line: 2,
+                    reason: "The row has 1 fields but the header has 11.".into()
+                }],
+                "{blank:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_ascii_whitespace_is_trimmed() {
+        let user = valid(&[("name", "\u{a0}Zoë\u{3000}"), ("cognito:username", "\tzoe\x0c")]);
+        assert_eq!(user.attributes[0], ("name".into(), "\u{a0}Zoë\u{3000}".into()));
+        assert_eq!(user.username, "zoe");
         assert_eq!(
-            rows_of(&schema(), &text),
-            vec![Row::Invalid {
-                line: 2,
-                reason: "The row has 1 fields but the header has 11.".into()
-            }]
+            reason(&[("cognito:username", "\u{a0}zoe")]),
+            "cognito:username must not contain whitespace."
         );
+    }
+
+    #[test]
+    fn header_longer_than_a_row_fails_the_job() {
+        let text = format!("{}{}\n{}\n", HEADER.join(","), " ".repeat(MAX_ROW_CHARS), line(&[]));
+        assert_eq!(open_err(&schema(), text.as_bytes()), FileError::HeaderTooLong);
+        let text = format!("{}{}\n{}\n", HEADER.join(","), " ".repeat(100), line(&[]));
+        assert_eq!(rows_of(&schema(), &text).len(), 1);
     }
 
     #[test]
@@ -1166,10 +1178,15 @@ mod tests {
         );
     }
 
-    /// A valid row whose line is exactly `chars` characters long, padded in `name` with `pad`.
+    /// A valid row whose line is exactly `chars` characters long, padded in `name` with up to 1,000
+    /// `pad` characters after as many spaces as it takes (trimmed: the value stays within its bytes).
     fn row_of_length(chars: usize, pad: char) -> String {
         let short = line(&[]);
-        let name: String = std::iter::repeat_n(pad, chars - short.chars().count()).collect();
+        let room = chars - short.chars().count();
+        let pads = room.min(1000);
+        let name: String = std::iter::repeat_n(' ', room - pads)
+            .chain(std::iter::repeat_n(pad, pads))
+            .collect();
         let row = line(&[("name", &name)]);
         assert_eq!(row.chars().count(), chars);
         row
@@ -1225,7 +1242,7 @@ mod tests {
 
     #[test]
     fn username_allows_any_other_unicode() {
-        for name in ["ユーザー名", "zoë", "😀", "a\"b'c\\d", "a@b.c", "x\u{200b}y"] {
+        for name in ["ユーザー名", "zoë", "😀", "a\"b'c\\d", "a@b.c"] {
             assert_eq!(valid(&[("cognito:username", name)]).username, name);
         }
     }
@@ -1271,7 +1288,7 @@ mod tests {
 
     #[test]
     fn one_verified_flag_must_be_true() {
-        let not_verified = "email_verified or phone_number_verified must be true.";
+        let not_verified = NOT_AUTO_VERIFIED;
         assert_eq!(reason(&[("email_verified", "")]), not_verified);
         assert_eq!(reason(&[("email_verified", "false")]), not_verified);
         assert_eq!(
@@ -1294,7 +1311,7 @@ mod tests {
             rows_of(&subset_schema(), text),
             vec![Row::Invalid {
                 line: 2,
-                reason: "email_verified or phone_number_verified must be true.".into()
+                reason: NOT_AUTO_VERIFIED.into()
             }]
         );
     }
@@ -1446,7 +1463,7 @@ mod tests {
             "02/29/2024",
             "02/29/2000",
             "12/31/1999",
-            "01/01/0000",
+            "01/01/0001",
             "04/30/2021",
             "02/28/1900",
         ] {
@@ -1456,6 +1473,8 @@ mod tests {
         let bad = [
             "02/29/2023",
             "02/29/1900",
+            "01/01/0000",
+            "12/31/0000",
             "13/01/2000",
             "00/10/2000",
             "04/31/2000",
@@ -1486,7 +1505,8 @@ mod tests {
             assert_eq!(user.attributes[2], ("updated_at".into(), value.into()));
         }
         let too_big = "9223372036854775808";
-        for value in ["-1", "+1", "1.5", "1e9", "abc", "1 000", too_big] {
+        let twenty_digits = "99999999999999999999";
+        for value in ["-1", "+1", "1.5", "1e9", "abc", "1 000", too_big, twenty_digits] {
             assert_eq!(
                 reason(&[("updated_at", value)]),
                 "updated_at must be a non-negative integer (epoch seconds).",
@@ -1535,11 +1555,22 @@ mod tests {
 
     #[test]
     fn number_attributes_must_be_integers() {
-        for value in ["42", "-7", "+3", "0", "9223372036854775807"] {
+        for value in ["42", "-7", "0", "-0", "9223372036854775807", "-9223372036854775808"] {
             let user = valid(&[("custom:age", value)]);
             assert_eq!(user.attributes[2], ("custom:age".into(), value.into()));
         }
-        for value in ["4.2", "x", "9223372036854775808", "1_000", "0x10", "--1"] {
+        for value in [
+            "4.2",
+            "x",
+            "+3",
+            "+5",
+            "-",
+            "9223372036854775808",
+            "99999999999999999999",
+            "1_000",
+            "0x10",
+            "--1",
+        ] {
             assert_eq!(
                 reason(&[("custom:age", value)]),
                 "custom:age must be an integer.",
@@ -1549,21 +1580,87 @@ mod tests {
     }
 
     #[test]
-    fn custom_strings_are_at_most_2048_characters() {
-        let longest = "é".repeat(MAX_CUSTOM_STRING_CHARS);
-        let user = valid(&[("custom:tier", &longest)]);
-        assert_eq!(user.attributes[2], ("custom:tier".into(), longest));
-        let too_long = "x".repeat(MAX_CUSTOM_STRING_CHARS + 1);
+    fn every_value_is_at_most_2048_bytes() {
+        // Bytes, not characters: 1024 two-byte characters fit, one more does not.
+        for column in ["custom:tier", "name", "email"] {
+            let longest = if column == "email" {
+                format!("{}@b", "é".repeat(1023))
+            } else {
+                "é".repeat(MAX_VALUE_BYTES / 2)
+            };
+            assert_eq!(longest.len(), MAX_VALUE_BYTES);
+            let user = valid(&[(column, &longest)]);
+            assert!(user.attributes.contains(&(column.into(), longest.clone())));
+            let too_large = format!("é{longest}");
+            assert_eq!(
+                reason(&[(column, &too_large)]),
+                format!("{column} is longer than 2048 bytes."),
+                "{column}"
+            );
+        }
+        // Measured unescaped and trimmed: `\,` is one byte, the blanks around are not counted.
+        let escaped = format!("  {}  ", "x\\,".repeat(MAX_VALUE_BYTES / 2));
+        assert_eq!(valid(&[("name", &escaped)]).attributes[0].1.len(), MAX_VALUE_BYTES);
+    }
+
+    #[test]
+    fn a_row_verified_only_by_phone_fails_in_a_pool_that_auto_verifies_only_email() {
+        let phone_only = [
+            ("email_verified", "false"),
+            ("phone_number", "+14325551212"),
+            ("phone_number_verified", "true"),
+        ];
+        let email_only = PoolSchema {
+            auto_verified: strings(&["email"]),
+            ..schema()
+        };
+        assert_eq!(reason_with(&email_only, &phone_only), NOT_AUTO_VERIFIED);
         assert_eq!(
-            reason(&[("custom:tier", &too_long)]),
-            "custom:tier is longer than 2048 characters."
+            NOT_AUTO_VERIFIED,
+            "The User Record does not set any of the auto verified attributes to true. (Example: email_verified to true)."
+        );
+        // The same row is fine where the pool auto-verifies the phone number, alone or with email.
+        for auto in [&["phone_number"][..], &["email", "phone_number"]] {
+            let pool = PoolSchema {
+                auto_verified: strings(auto),
+                ..schema()
+            };
+            assert!(matches!(only_row(&pool, &phone_only), Row::Valid(_)), "{auto:?}");
+        }
+        // And a phone-only pool fails a row verified only by email.
+        let phone_pool = PoolSchema {
+            auto_verified: strings(&["phone_number"]),
+            ..schema()
+        };
+        assert_eq!(reason_with(&phone_pool, &[]), NOT_AUTO_VERIFIED);
+        // A verified flag the pool does not auto-verify still needs its value.
+        assert_eq!(
+            reason_with(&email_only, &[("phone_number", ""), ("phone_number_verified", "true")]),
+            "phone_number is required when phone_number_verified is true."
         );
     }
 
     #[test]
-    fn standard_strings_have_no_length_rule_here() {
-        let long = "x".repeat(MAX_CUSTOM_STRING_CHARS + 1);
-        assert_eq!(valid(&[("name", &long)]).attributes[0], ("name".into(), long));
+    fn username_holds_only_letters_marks_symbols_numbers_and_punctuation() {
+        for name in [
+            "a\0b",
+            "a\u{1}b",
+            "a\u{7f}b",
+            "a\u{200b}b",
+            "a\u{feff}b",
+            "a\u{e000}b",
+            "a\u{378}b",
+        ] {
+            assert_eq!(
+                reason(&[("cognito:username", name)]),
+                "cognito:username must hold only letters, marks, numbers, symbols and punctuation.",
+                "{name:?}"
+            );
+        }
+        for name in ["a-b_c.d@e+f", "Ω≈ç√", "e\u{301}", "٣٤", "😀", "$€¥", "«»¿"] {
+            assert_eq!(valid(&[("cognito:username", name)]).username, name);
+        }
+        assert!(is_username("zoë") && !is_username("") && !is_username("a b"));
     }
 
     #[test]
