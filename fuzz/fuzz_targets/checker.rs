@@ -6,8 +6,8 @@
 //! | bytes  | meaning |
 //! |--------|---------|
 //! | 0      | flags: bits 0-1 MFA (Off, Optional, On, Optional), bit 2 `require_full_header`, bit 3 `custom:score` is a Number attribute, bit 4 it is named without its prefix, bit 5 stretch, bit 6 plant the marker |
-//! | 1..4   | which of the 23 candidate columns (the 21 standard ones, `custom:score`, `custom:tier`) the pool's header has, one bit each |
-//! | 4..7   | which of them the pool requires (only those in its header count) |
+//! | 1..4   | which of the 23 candidate columns (the 21 standard ones, `custom:score`, `custom:tier`) the pool's header has, one bit each; the top bit of byte 3: the pool auto-verifies phone_number only |
+//! | 4..7   | which of them the pool requires (only those in its header count); the top bit of byte 6: it auto-verifies both email and phone_number (else email only, unless byte 3 says phone) |
 //! | 7      | how many of the 8 chunk sizes that follow are used (1 to 8) |
 //! | 8..16  | chunk sizes, used in turn: 0-239 bytes as is (0 feeds an empty chunk), 240-255 whole multiples of 4 KiB |
 //! | 16..20 | stretch: a position and a count (u16 each): `2 × count` copies of the byte at that position are inserted there, to reach lines longer than the checker keeps |
@@ -24,7 +24,7 @@
 //!   data and never appear in a problem); checked when the header line does not hold it itself.
 #![no_main]
 
-use cognito_import::check::{Checker, MAX_LISTED_PROBLEMS, Mfa, PoolRules, Problem, Rule, Verdict};
+use cognito_import::check::{AutoVerified, Checker, MAX_LISTED_PROBLEMS, Mfa, PoolRules, Problem, Rule, Verdict};
 use libfuzzer_sys::fuzz_target;
 
 /// Columns the pool's header may have: GetCSVHeader's standard columns, then two custom ones.
@@ -91,6 +91,12 @@ fn rules(data: &[u8]) -> PoolRules {
         header: pick(in_header),
         required: pick(required),
         mfa,
+        // The top bits of the two column masks (23 columns use 23 of their 24 bits).
+        auto_verified: match (data[3] >> 7, data[6] >> 7) {
+            (0, 0) => AutoVerified::Email,
+            (1, 0) => AutoVerified::PhoneNumber,
+            _ => AutoVerified::EmailAndPhoneNumber,
+        },
         number_attributes,
         require_full_header: flags & 0b100 != 0,
     }

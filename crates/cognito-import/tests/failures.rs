@@ -202,9 +202,15 @@ async fn a_pool_that_cannot_import_fails_clearly_before_any_job() {
     // A setting, not bad luck: ended at once, not retried, the setting named.
     let answer = sb.invoke(event).await.unwrap();
     assert_eq!(outcome(&answer), "misconfigured", "{answer}");
-    assert_eq!(answer["results"][0]["setting"], "the user pool's AutoVerifiedAttributes");
+    assert_eq!(
+        answer["results"][0]["setting"],
+        "the user pool's AutoVerifiedAttributes"
+    );
     let message = answer["results"][0]["message"].as_str().unwrap();
-    assert!(message.contains("auto-verifies neither email nor phone_number"), "{message}");
+    assert!(
+        message.contains("auto-verifies neither email nor phone_number"),
+        "{message}"
+    );
     assert!(sb.emulator.jobs().is_empty());
     let record = only_record(&sb).await;
     assert_eq!(record.status(), Status::Misconfigured);

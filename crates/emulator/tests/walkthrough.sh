@@ -135,7 +135,8 @@ awsx bob.json cognito-idp admin-create-user --user-pool-id "$POOL_ID" --username
     Name=name,Value="Bob Example" --message-action SUPPRESS
 
 # Line 1 is the header. Line 2 alice, 3 bob (exists: SKIPPED), 4 carol (a `\,` in her name),
-# 5 dave, 6 erin (email_verified true without an email: FAILED). 3 imported, 1 skipped, 1 failed.
+# 5 dave, 6 erin (email_verified true without an email: FAILED), 7 frank (verified by phone only,
+# in a pool that auto-verifies email only: FAILED), 8 gina. 4 imported, 1 skipped, 2 failed.
 step "build users.csv from the header"
 python3 - header.json users.csv <<'PY'
 import json, sys
@@ -150,6 +151,9 @@ users = [
     {"cognito:username": "dave", "name": "Dave Example", "email": "dave@example.com",
      "birthdate": "02/29/1996", "updated_at": "1700000000"},
     {"cognito:username": "erin", "name": "Erin Example", "email": ""},
+    {"cognito:username": "frank", "name": "Frank Example", "email": "frank@example.com",
+     "email_verified": "false", "phone_number": "+14325551212", "phone_number_verified": "true"},
+    {"cognito:username": "gina", "name": "Gina Example", "email": "gina@example.com"},
 ]
 # Cognito's dialect: no quotes, a comma inside a value is written \, ; UTF-8 without BOM; LF.
 def cell(user, column):
@@ -160,7 +164,7 @@ with open(sys.argv[2], "w", encoding="utf-8", newline="\n") as f:
         f.write(",".join(cell(user, c) for c in header) + "\n")
 PY
 grep -q 'Doe\\, Carol' users.csv || fail "users.csv lacks the escaped comma 'Doe\\, Carol'"
-expect_eq "lines in users.csv" 6 "$(wc -l <users.csv | tr -d ' ')"
+expect_eq "lines in users.csv" 8 "$(wc -l <users.csv | tr -d ' ')"
 
 # --- 4. The import job ----------------------------------------------------------------------------
 step "create-user-import-job MyImportJob"
@@ -260,7 +264,7 @@ done
 step "  $STATUS"
 check_json describe.json '
 job = d["UserImportJob"]
-want = {"Status": "Succeeded", "ImportedUsers": 3, "SkippedUsers": 1, "FailedUsers": 1,
+want = {"Status": "Succeeded", "ImportedUsers": 4, "SkippedUsers": 1, "FailedUsers": 2,
         "CompletionMessage": "Import Job Completed Successfully."}
 for key, value in want.items():
     if job.get(key) != value:
@@ -284,10 +288,10 @@ step "list-users"
 awsx users.json cognito-idp list-users --user-pool-id "$POOL_ID"
 check_json users.json '
 users = {u["Username"]: u for u in d.get("Users", [])}
-if sorted(users) != ["alice", "bob", "carol", "dave"]:
-    fail("users are %r, expected alice, bob, carol, dave (erin failed)" % sorted(users))
+if sorted(users) != ["alice", "bob", "carol", "dave", "gina"]:
+    fail("users are %r, expected alice, bob, carol, dave, gina (erin and frank failed)" % sorted(users))
 attrs = {name: {a["Name"]: a.get("Value") for a in u.get("Attributes", [])} for name, u in users.items()}
-for name in ("alice", "carol", "dave"):
+for name in ("alice", "carol", "dave", "gina"):
     if users[name].get("UserStatus") != "RESET_REQUIRED":
         fail("%s has UserStatus %r, expected RESET_REQUIRED" % (name, users[name].get("UserStatus")))
     if attrs[name].get("email") != name + "@example.com":
@@ -309,7 +313,9 @@ lines = [e.get("message", "").strip() for e in d.get("events", [])]
 expected = {2: "[SUCCEEDED] Line Number 2 - The import succeeded.",
             3: "[SKIPPED] Line Number 3 - The user already exists.",
             4: "[SUCCEEDED] Line Number 4 - The import succeeded.",
-            5: "[SUCCEEDED] Line Number 5 - The import succeeded."}
+            5: "[SUCCEEDED] Line Number 5 - The import succeeded.",
+            7: "[FAILED] Line Number 7 - The User Record does not set any of the auto verified attributes to true. (Example: email_verified to true).",
+            8: "[SUCCEEDED] Line Number 8 - The import succeeded."}
 by_line = {}
 for line in lines:
     m = re.match(r"\[(SUCCEEDED|SKIPPED|FAILED)\] Line Number (\d+) - \S", line)
@@ -319,8 +325,8 @@ for line in lines:
     if n in by_line:
         fail("line %d is logged twice" % n)
     by_line[n] = line
-if sorted(by_line) != [2, 3, 4, 5, 6]:
-    fail("logged CSV lines are %r, expected one line for each of 2..6: %r" % (sorted(by_line), lines))
+if sorted(by_line) != [2, 3, 4, 5, 6, 7, 8]:
+    fail("logged CSV lines are %r, expected one line for each of 2..8: %r" % (sorted(by_line), lines))
 for n, line in expected.items():
     if by_line[n] != line:
         fail("line %d logged as %r, expected %r" % (n, by_line[n], line))
