@@ -63,12 +63,13 @@ fn escaped_pluses(raw: &str) -> usize {
     let mut count = 0;
     let mut i = 0;
     while i < raw.len() {
-        if raw[i] == b'%' && i + 2 < raw.len() {
-            if let (Some(hi), Some(lo)) = (hex(raw[i + 1]), hex(raw[i + 2])) {
-                count += usize::from(hi << 4 | lo == b'+');
-                i += 3;
-                continue;
-            }
+        if raw[i] == b'%'
+            && i + 2 < raw.len()
+            && let (Some(hi), Some(lo)) = (hex(raw[i + 1]), hex(raw[i + 2]))
+        {
+            count += usize::from(hi << 4 | lo == b'+');
+            i += 3;
+            continue;
         }
         i += 1;
     }
