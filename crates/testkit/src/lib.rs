@@ -4,6 +4,7 @@
 //! - [`synth`] — realistic user files, deterministic from a seed;
 //! - [`layout`] — the module graph of a crate, for the tests that keep it acyclic and layered.
 
+pub mod exports;
 pub mod layout;
 pub mod sandbox;
 pub mod synth;

@@ -121,6 +121,12 @@ fn is_whole_file(problem: &Problem) -> bool {
         | Rule::EmptyColumnName { .. } => true,
         // Line 1 is the header: a header that cannot be read is the whole file's problem.
         Rule::InvalidUtf8 | Rule::RowTooLong { .. } => problem.line == 1,
+        // The decoder's rules (files in RFC 4180): the checker alone, as here, never reports them.
+        Rule::LineBreakInValue
+        | Rule::TrailingBackslash
+        | Rule::UnclosedQuote
+        | Rule::TextAfterQuote
+        | Rule::MixedDialect { .. } => unreachable!("the checker reports no decoding problem"),
         Rule::FieldCount { .. }
         | Rule::QuotedValue
         | Rule::Required

@@ -1,7 +1,7 @@
 //! What the tests of the check modules share: a pool and its header, a valid user row to vary, a file of
 //! rows, and [`run`], which checks a file in every chunking and asserts the verdicts agree.
 
-use super::{AutoVerified, Checker, Mfa, PoolRules, Rule, Verdict};
+use super::{AutoVerified, Checker, Mfa, Options, PoolRules, Prepared, Preparer, Rule, Verdict};
 
 pub(super) const HEADER: &str = "cognito:username,email,email_verified,phone_number,phone_number_verified,birthdate,updated_at,\
                       cognito:mfa_enabled,name,custom:tier,custom:age";
@@ -68,6 +68,35 @@ pub(super) fn run(rules: &PoolRules, bytes: &[u8]) -> Verdict {
         assert_eq!(feed_in(rules, bytes, size), whole, "chunks of {size} bytes");
     }
     assert_eq!(whole.bytes, bytes.len() as u64);
+    whole
+}
+
+fn prepare_in(rules: &PoolRules, options: Options, bytes: &[u8], chunk: usize) -> (Vec<u8>, Prepared) {
+    let mut preparer = Preparer::new(rules, options);
+    let mut out = Vec::new();
+    for piece in bytes.chunks(chunk.max(1)) {
+        out.extend_from_slice(preparer.feed(piece));
+    }
+    let (tail, prepared) = preparer.finish();
+    out.extend_from_slice(&tail);
+    (out, prepared)
+}
+
+/// The bytes to upload and the verdict on `bytes` prepared with `options`, after checking that every
+/// chunk size from 1 to 64 bytes (and a few larger ones) gives the same as one chunk.
+pub(super) fn prepare(rules: &PoolRules, options: Options, bytes: &[u8]) -> (Vec<u8>, Prepared) {
+    let whole = prepare_in(rules, options, bytes, bytes.len());
+    let sizes: Vec<usize> = if bytes.len() <= 20_000 {
+        (1..=64).chain([100, 1000, 4096]).collect()
+    } else {
+        vec![4093, 65_536]
+    };
+    for size in sizes {
+        assert_eq!(prepare_in(rules, options, bytes, size), whole, "chunks of {size} bytes");
+    }
+    assert_eq!(whole.1.normalised.bytes_in, bytes.len() as u64);
+    assert_eq!(whole.1.normalised.bytes_out, whole.0.len() as u64);
+    assert_eq!(whole.1.verdict.bytes, whole.0.len() as u64);
     whole
 }
 

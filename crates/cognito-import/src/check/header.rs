@@ -7,7 +7,7 @@ use super::problem::{Rule, Sink};
 use super::scan::{fields, split};
 
 // Names of columns with rules of their own (`birthdate` and `updated_at` are only named in `col`).
-const USERNAME: &str = "cognito:username";
+pub(super) const USERNAME: &str = "cognito:username";
 pub(super) const EMAIL: &str = "email";
 pub(super) const EMAIL_VERIFIED: &str = "email_verified";
 pub(super) const PHONE: &str = "phone_number";

@@ -60,7 +60,14 @@
 //   values      the shape of each kind of value
 //   header      line 1 into the table of columns and their rules
 //   rows        a user row checked against that table
+// and in front of the checker, for files as people export them (each uses the parts above):
+//   dialect     RFC 4180 (and byte-order marks, CRLF) into Cognito's dialect
+//   complete    a partial header completed to the pool's
+//   prepare     the two, then the `Checker`: what is uploaded, and the verdict on it
+mod complete;
+mod dialect;
 mod header;
+mod prepare;
 mod limits;
 mod pool_rules;
 mod problem;
@@ -76,7 +83,10 @@ pub use limits::{
     MAX_PHONE_DIGITS, MAX_ROW_BYTES, MAX_ROW_CHARS, MAX_ROWS, MAX_USERNAME_CHARS, MAX_VALUE_BYTES, NUMBER_RANGE,
     is_blank_line, is_number_attribute, is_quoted, is_trimmed, looks_like_data, same_column,
 };
+pub use complete::{Completed, column_matches};
+pub use dialect::{Decoded, Dialect, ReadAs};
 pub use pool_rules::{AutoVerified, Mfa, PoolRules};
+pub use prepare::{Normalised, Options, Prepared, Preparer};
 pub use problem::{Problem, Rule, Verdict};
 pub use values::{
     has_whitespace, is_birthdate, is_email, is_epoch_seconds, is_integer, is_phone_number, is_username_char,
@@ -290,7 +300,7 @@ impl Checker {
         } else if !is_blank_line(content) {
             self.count_row(line_no);
             if bad {
-                self.sink.push(line_no, None, Rule::InvalidUtf8);
+                self.invalid_utf8(line_no, content);
             } else {
                 ends[ends.len() - 1] = content.len() as u32;
                 rows::check(line_no, content, ends, quotes, &self.columns, &mut self.sink);
@@ -351,8 +361,18 @@ impl Checker {
                 &self.columns,
                 &mut self.sink,
             ),
-            None => self.sink.push(line_no, None, Rule::InvalidUtf8),
+            None => self.invalid_utf8(line_no, content),
         }
+    }
+
+    /// A row that is not UTF-8, named by its first field that is not.
+    #[cold]
+    fn invalid_utf8(&mut self, line_no: u64, content: &[u8]) {
+        let column = scan::raw_fields(content)
+            .position(|field| std::str::from_utf8(field).is_err())
+            .and_then(|i| self.columns.cols.get(i))
+            .map(|col| col.name.as_str());
+        self.sink.push(line_no, column, Rule::InvalidUtf8);
     }
 }
 
@@ -471,7 +491,7 @@ mod tests {
             .unwrap();
         bad[at + 1] = b'x';
         let verdict = run(&pool(), &bad);
-        assert_eq!(found(&verdict), [(7, None, Rule::InvalidUtf8)]);
+        assert_eq!(found(&verdict), [(7, Some("cognito:username"), Rule::InvalidUtf8)]);
     }
 
     #[test]
@@ -696,7 +716,7 @@ mod tests {
                 (7, Some("updated_at"), Rule::NotEpochSeconds),
                 (8, None, Rule::FieldCount { expected: 11, found: 2 }),
                 (9, Some("email_verified"), Rule::QuotedValue),
-                (10, None, Rule::InvalidUtf8),
+                (10, Some("cognito:username"), Rule::InvalidUtf8),
             ]
         );
         assert_eq!(verdict.rows, 8);

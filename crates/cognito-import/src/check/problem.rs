@@ -37,8 +37,22 @@ pub enum Rule {
     /// The file starts with a UTF-8 byte-order mark (reported on line 1; the rest of the file is still
     /// checked as if it were not there).
     ByteOrderMark,
-    /// The line is not valid UTF-8 (the rest of the line is not checked).
+    /// The line is not valid UTF-8 (the rest of the line is not checked); the column is the first
+    /// field that is not. Most often a file saved in a code page such as Windows-1252.
     InvalidUtf8,
+    // ---- what Cognito's dialect cannot carry (files in RFC 4180, see `dialect`) ----
+    /// A quoted value holds a line break; named on the line the value starts on.
+    LineBreakInValue,
+    /// A value ends with a backslash and another field follows: Cognito would read the backslash and
+    /// the separator as an escaped comma.
+    TrailingBackslash,
+    /// A quoted value is not closed before the end of the file; named on the line it opens on.
+    UnclosedQuote,
+    /// Text follows the closing quote of a quoted value.
+    TextAfterQuote,
+    /// A comma escaped Cognito's way (`\,`, outside quotes) in a file that has quoted fields (RFC 4180,
+    /// from `quoted_line` on): the two readings of the file differ.
+    MixedDialect { quoted_line: u64 },
     /// The file is larger than [`MAX_BYTES`]; named on the line holding the first byte past the limit.
     FileTooLarge { limit_bytes: u64 },
     /// The file has more than [`MAX_ROWS`] user rows; named on the first row past the limit.
@@ -112,7 +126,22 @@ impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Rule::ByteOrderMark => f.write_str("the file starts with a byte-order mark; save it as UTF-8 without BOM"),
-            Rule::InvalidUtf8 => f.write_str("not valid UTF-8"),
+            Rule::InvalidUtf8 => f.write_str(
+                "not valid UTF-8: save the file as \"CSV UTF-8\" (a code page such as Windows-1252 cannot be read)",
+            ),
+            Rule::LineBreakInValue => {
+                f.write_str("a quoted value holds a line break, which Cognito's CSV format cannot carry")
+            }
+            Rule::TrailingBackslash => f.write_str(
+                "the value ends with a backslash before the next field, which Cognito's CSV format cannot carry",
+            ),
+            Rule::UnclosedQuote => f.write_str("a quoted value is not closed before the end of the file"),
+            Rule::TextAfterQuote => f.write_str("text follows the closing quote of a quoted value"),
+            Rule::MixedDialect { quoted_line } => write!(
+                f,
+                "a comma escaped with a backslash (Cognito's CSV) in a file with quoted fields (RFC 4180, from line \
+                 {quoted_line}); set CSV_DIALECT to the file's dialect"
+            ),
             Rule::FileTooLarge { limit_bytes } => write!(f, "the file is larger than {limit_bytes} bytes"),
             Rule::TooManyRows { limit_rows } => write!(f, "the file has more than {limit_rows} user rows"),
             Rule::MissingHeader => f.write_str("no header: line 1 must be the pool's CSV header"),

@@ -283,6 +283,35 @@ fn utf8_len(bytes: &[u8], at: usize) -> Option<usize> {
     })
 }
 
+/// The fields of a line in Cognito's dialect, as written (escaped commas kept): split at every
+/// comma that does not follow a backslash. For the few lines read whole (line 1), not the rows.
+pub(super) fn raw_fields(line: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let rest = &line[start..];
+        let end = (0..rest.len()).find(|&i| rest[i] == b',' && (start + i == 0 || line[start + i - 1] != b'\\'));
+        Some(match end {
+            Some(end) => {
+                start += end + 1;
+                &rest[..end]
+            }
+            None => {
+                done = true;
+                rest
+            }
+        })
+    })
+}
+
+/// A header name as Cognito reads it: `\,` a comma, trimmed (bytes that are not UTF-8 replaced).
+pub(super) fn column_name(raw: &[u8]) -> String {
+    String::from_utf8_lossy(raw).trim_ascii().replace("\\,", ",")
+}
+
 /// The fields of `line`, untrimmed, from the `ends` that [`split`] wrote.
 #[inline]
 pub(super) fn fields<'a, T: ?Sized + Index<Range<usize>, Output = T>>(
@@ -366,7 +395,7 @@ mod tests {
         let verdict = run(&pool(), &text);
         assert_eq!(
             found(&verdict),
-            [(3, None, Rule::InvalidUtf8), (5, None, Rule::InvalidUtf8)]
+            [(3, Some("name"), Rule::InvalidUtf8), (5, Some("name"), Rule::InvalidUtf8)]
         );
         // Surrogates, overlong forms and code points above U+10FFFF are not UTF-8 either.
         for bad in [
@@ -385,7 +414,7 @@ mod tests {
             row.splice(at..=at, bad.iter().copied());
             let mut text = format!("{HEADER}\n").into_bytes();
             text.extend_from_slice(&row);
-            assert_eq!(found(&run(&pool(), &text)), [(2, None, Rule::InvalidUtf8)], "{bad:x?}");
+            assert_eq!(found(&run(&pool(), &text)), [(2, Some("custom:tier"), Rule::InvalidUtf8)], "{bad:x?}");
         }
     }
 
