@@ -64,10 +64,12 @@
 //   dialect     RFC 4180 (and byte-order marks, CRLF) into Cognito's dialect
 //   complete    a partial header completed to the pool's
 //   prepare     the two, then the `Checker`: what is uploaded, and the verdict on it
+//   split       a prepared file over the limits, cut into parts at row boundaries
 mod complete;
 mod dialect;
 mod header;
 mod prepare;
+mod split;
 mod limits;
 mod pool_rules;
 mod problem;
