@@ -85,6 +85,8 @@ pub async fn run(file: &Path, as_json: bool) -> Result<bool, LocalError> {
             "reportKey": report_key,
             "linesReportKey": summary["linesReportKey"],
             "problemLines": summary["problemLines"],
+            "normalised": summary["normalised"],
+            "prepared": summary["prepared"],
         });
         println!("{out}");
     } else {
@@ -97,6 +99,7 @@ pub async fn run(file: &Path, as_json: bool) -> Result<bool, LocalError> {
         if let Some(m) = summary["completionMessage"].as_str() {
             println!("message:  {m}");
         }
+        print_prepared(&summary["prepared"]);
         println!("report:   s3://{BUCKET}/{report_key}");
         println!("lines:    s3://{BUCKET}/{}", text(&summary["linesReportKey"]));
         for line in summary["problemLines"].as_array().into_iter().flatten() {
@@ -119,7 +122,13 @@ async fn report_rejection(sandbox: &Sandbox, result: &Value, as_json: bool) -> R
     if as_json {
         println!(
             "{}",
-            json!({ "status": "Rejected", "reportKey": report_key, "problemCount": report["problemCount"], "problems": report["summary"] })
+            json!({
+                "status": "Rejected",
+                "reportKey": report_key,
+                "problemCount": report["problemCount"],
+                "problems": report["summary"],
+                "normalised": report["normalised"],
+            })
         );
     } else {
         println!(
@@ -127,9 +136,26 @@ async fn report_rejection(sandbox: &Sandbox, result: &Value, as_json: bool) -> R
             report["problemCount"]
         );
         println!("report:   s3://{BUCKET}/{report_key}");
+        let described: Vec<Value> = normalised_words(&report["normalised"]);
+        print_prepared(&Value::from(described));
         for line in report["summary"].as_array().into_iter().flatten() {
             println!("  {}", line.as_str().unwrap_or_default());
         }
     }
     Ok(false)
+}
+
+/// What preparing the file changed, one line each (nothing when it changed nothing).
+fn print_prepared(described: &Value) {
+    for (i, change) in described.as_array().into_iter().flatten().enumerate() {
+        let label = if i == 0 { "prepared:" } else { "" };
+        println!("{label:<9} {}", change.as_str().unwrap_or_default());
+    }
+}
+
+/// The rejection report's `normalised` object in words, as the import summary's `prepared` has them.
+fn normalised_words(normalised: &Value) -> Vec<Value> {
+    serde_json::from_value::<cognito_import::check::Normalised>(normalised.clone())
+        .map(|n| n.describe().into_iter().map(Value::from).collect())
+        .unwrap_or_default()
 }

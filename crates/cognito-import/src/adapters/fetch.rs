@@ -9,11 +9,66 @@
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt};
 
 use crate::adapters::s3cas::is_gone;
+use crate::check::{Options, PoolRules, Preparer};
 use crate::domain::record::Record;
+
+/// A file's bytes in order, or the error that broke the stream: what an upload sends and what the
+/// per-line report reads.
+pub type Chunks = BoxStream<'static, Result<Bytes, Box<dyn std::error::Error + Send + Sync>>>;
+
+/// An S3 body (a GetObject answer, a file) as [`Chunks`].
+pub fn chunks(body: ByteStream) -> Chunks {
+    stream::unfold(body, |mut body| async move {
+        match body.next().await {
+            Some(Ok(bytes)) => Some((Ok(bytes), body)),
+            Some(Err(e)) => Some((Err(e.into()), body)),
+            None => None,
+        }
+    })
+    .boxed()
+}
+
+/// The version prepared again as it is read (decoded, its header completed, exactly as the check
+/// prepared it, given the same pool rules): [`Record::upload_size`] bytes, else the stream ends in
+/// an error (the pool's header changed since the check).
+pub fn prepared(s3: &Client, record: &Record, rules: &PoolRules, options: Options) -> Chunks {
+    let expected = record.upload_size();
+    let preparer = Preparer::new(rules, options);
+    let error = |message: String| -> Box<dyn std::error::Error + Send + Sync> { message.into() };
+    // (the source, the preparer until the end, the bytes handed on)
+    stream::unfold(
+        (read(s3, record), Some(preparer), 0u64),
+        move |(mut source, preparer, sent)| async move {
+            let mut preparer = preparer?;
+            match source.next().await {
+                Some(Ok(chunk)) => {
+                    let out = Bytes::copy_from_slice(preparer.feed(&chunk));
+                    let sent = sent + out.len() as u64;
+                    Some((Ok(out), (source, Some(preparer), sent)))
+                }
+                Some(Err(e)) => Some((Err(e.into()), (source, None, sent))),
+                None => {
+                    let (tail, _) = preparer.finish();
+                    let sent = sent + tail.len() as u64;
+                    let last = if sent == expected {
+                        Ok(Bytes::from(tail))
+                    } else {
+                        Err(error(format!(
+                            "the file prepared again holds {sent} bytes, not the {expected} checked (has the pool's header changed?)"
+                        )))
+                    };
+                    Some((last, (source, None, sent)))
+                }
+            }
+        },
+    )
+    .boxed()
+}
 
 /// Bytes per ranged GET.
 pub const PART: u64 = 1024 * 1024;

@@ -7,8 +7,10 @@ use std::io::Write as _;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::ByteStream;
+use futures::StreamExt;
 use serde::Serialize;
 
+use crate::adapters::fetch::Chunks;
 use crate::check::Verdict;
 use crate::domain::joblog::JobLog;
 use crate::domain::record::Record;
@@ -64,11 +66,11 @@ async fn put(s3: &Client, bucket: &str, key: &str, content_type: &str, body: Byt
 
 /// Streams the source version line by line into `joiner`.
 pub async fn join_source<W: std::io::Write>(
-    mut body: ByteStream,
+    mut body: Chunks,
     joiner: &mut Joiner<'_, W>,
 ) -> Result<(), ReportError> {
     let mut lines = LineSplitter::default();
-    while let Some(chunk) = body.try_next().await.map_err(|e| ReportError::Source(e.to_string()))? {
+    while let Some(chunk) = body.next().await.transpose().map_err(|e| ReportError::Source(e.to_string()))? {
         lines.feed(&chunk, joiner)?;
     }
     lines.finish(joiner)?;
@@ -82,7 +84,7 @@ pub async fn write_lines(
     bucket: &str,
     key: &str,
     log: &JobLog,
-    source: Option<ByteStream>,
+    source: Option<Chunks>,
 ) -> Result<Vec<LineOutcome>, ReportError> {
     let file = crate::adapters::spool::owned_temp_file("lines-", ".csv")?;
     let mut joiner = Joiner::new(log, std::io::BufWriter::new(file.reopen()?))?;

@@ -5,9 +5,8 @@
 //! The body goes from the S3 GetObject stream to the socket chunk by chunk: memory stays flat
 //! whatever the file size. The URL is a credential, so no error message here ever carries it.
 
-use aws_sdk_s3::primitives::ByteStream;
-use bytes::Bytes;
-use futures::stream;
+use crate::adapters::fetch::Chunks;
+
 
 /// Why an upload failed, and whether trying again can help.
 #[derive(Debug, thiserror::Error)]
@@ -37,20 +36,13 @@ fn s3_error_code(body: &str) -> String {
 }
 
 /// PUTs `length` bytes from `body` to `url`.
-pub async fn put(http: &reqwest::Client, url: &str, body: ByteStream, length: u64) -> Result<(), UploadError> {
-    let chunks = stream::unfold(body, |mut body| async move {
-        match body.next().await {
-            Some(Ok(bytes)) => Some((Ok::<Bytes, Box<dyn std::error::Error + Send + Sync>>(bytes), body)),
-            Some(Err(e)) => Some((Err(e.into()), body)),
-            None => None,
-        }
-    });
+pub async fn put(http: &reqwest::Client, url: &str, body: Chunks, length: u64) -> Result<(), UploadError> {
     let response = http
         .put(url)
         .header("x-amz-server-side-encryption", "aws:kms")
         // With the length given, the streamed body goes out with this Content-Length, not chunked.
         .header(reqwest::header::CONTENT_LENGTH, length)
-        .body(reqwest::Body::wrap_stream(chunks))
+        .body(reqwest::Body::wrap_stream(body))
         .send()
         .await
         .map_err(|e| UploadError::Transient(e.without_url().to_string()))?;

@@ -8,7 +8,8 @@
 //! | `DROP_PREFIX` | only keys under it are imported | `incoming/` |
 //! | `STATE_PREFIX` | where the state record of each object lives | `import-state/` |
 //! | `REPORT_PREFIX` | where reports of rejected files go | `import-reports/` |
-//! | `REQUIRE_FULL_HEADER` | the file must hold every GetCSVHeader column | `true` |
+//! | `REQUIRE_FULL_HEADER` | the file must hold every GetCSVHeader column (else a partial header is completed) | `false` |
+//! | `CSV_DIALECT` | how files are read: `auto` (RFC 4180 when any field is quoted, else Cognito's), `cognito` or `rfc4180` | `auto` |
 //! | `CLAIM_LEASE_SECONDS` | after this long an unfinished claim may be taken over | `900` |
 //! | `UPLOAD_ATTEMPTS` | tries of one upload while its URL is valid | `3` |
 //! | `S3_FORCE_PATH_STYLE` | path-style S3 addressing (local endpoints) | `false` |
@@ -17,6 +18,8 @@
 //! | `METRICS_NAMESPACE` | CloudWatch namespace of the function's EMF metrics | `CognitoImport` |
 
 use std::time::Duration;
+
+use crate::check::{Dialect, Options};
 
 /// Everything the function reads from its environment.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,12 +31,23 @@ pub struct Config {
     pub state_prefix: String,
     pub report_prefix: String,
     pub require_full_header: bool,
+    pub csv_dialect: Dialect,
     pub claim_lease: Duration,
     pub upload_attempts: u32,
     pub s3_force_path_style: bool,
     pub notification_topic_arn: Option<String>,
     pub source_object_policy: SourcePolicy,
     pub metrics_namespace: String,
+}
+
+impl Config {
+    /// How a dropped file is prepared before its check and upload.
+    pub fn prepare_options(&self) -> Options {
+        Options {
+            dialect: self.csv_dialect,
+            complete_header: !self.require_full_header,
+        }
+    }
 }
 
 /// What becomes of a dropped CSV when its import has ended.
@@ -48,7 +62,7 @@ pub enum SourcePolicy {
 }
 
 /// The variables the function reads; the SAM template sets exactly these.
-pub const VARIABLES: [&str; 13] = [
+pub const VARIABLES: [&str; 14] = [
     "USER_POOL_ID",
     "CLOUDWATCH_LOGS_ROLE_ARN",
     "DROP_BUCKET",
@@ -56,6 +70,7 @@ pub const VARIABLES: [&str; 13] = [
     "STATE_PREFIX",
     "REPORT_PREFIX",
     "REQUIRE_FULL_HEADER",
+    "CSV_DIALECT",
     "CLAIM_LEASE_SECONDS",
     "UPLOAD_ATTEMPTS",
     "S3_FORCE_PATH_STYLE",
@@ -127,8 +142,16 @@ impl Config {
                 default
             }
         };
-        let require_full_header = flag("REQUIRE_FULL_HEADER", true);
+        let require_full_header = flag("REQUIRE_FULL_HEADER", false);
         let s3_force_path_style = flag("S3_FORCE_PATH_STYLE", false);
+
+        let csv_dialect = match get("CSV_DIALECT") {
+            None => Dialect::Auto,
+            Some(v) => v.parse().unwrap_or_else(|e| {
+                problems.push(format!("CSV_DIALECT: {e}"));
+                Dialect::Auto
+            }),
+        };
 
         let mut number = |name: &str, default: u64, range: std::ops::RangeInclusive<u64>| match get(name) {
             None => default,
@@ -184,6 +207,7 @@ impl Config {
             state_prefix,
             report_prefix,
             require_full_header,
+            csv_dialect,
             claim_lease,
             upload_attempts,
             s3_force_path_style,
@@ -242,7 +266,15 @@ mod tests {
         assert_eq!(c.drop_prefix, "incoming/");
         assert_eq!(c.state_prefix, "import-state/");
         assert_eq!(c.report_prefix, "import-reports/");
-        assert!(c.require_full_header);
+        assert!(!c.require_full_header, "a partial header is completed by default");
+        assert_eq!(c.csv_dialect, Dialect::Auto);
+        assert_eq!(
+            c.prepare_options(),
+            Options {
+                dialect: Dialect::Auto,
+                complete_header: true
+            }
+        );
         assert_eq!(c.claim_lease, Duration::from_secs(900));
         assert_eq!(c.upload_attempts, 3);
         assert!(!c.s3_force_path_style);
@@ -296,6 +328,18 @@ mod tests {
     }
 
     #[test]
+    fn the_csv_dialect_is_one_of_three() {
+        let mut vars = REQUIRED.to_vec();
+        vars.push(("CSV_DIALECT", "RFC4180"));
+        assert_eq!(config(&vars).unwrap().csv_dialect, Dialect::Rfc4180);
+        let err = config(&[REQUIRED[0], REQUIRED[1], REQUIRED[2], ("CSV_DIALECT", "excel")]).unwrap_err();
+        assert_eq!(
+            err.0,
+            vec!["CSV_DIALECT: \"excel\" is not a CSV dialect (auto, cognito or rfc4180)"]
+        );
+    }
+
+    #[test]
     fn prefixes_must_not_nest() {
         let mut vars = REQUIRED.to_vec();
         vars.push(("STATE_PREFIX", "incoming/state/"));
@@ -309,10 +353,11 @@ mod tests {
     #[test]
     fn flags_accept_the_usual_spellings_and_refuse_others() {
         let mut vars = REQUIRED.to_vec();
-        vars.push(("REQUIRE_FULL_HEADER", "FALSE"));
+        vars.push(("REQUIRE_FULL_HEADER", "TRUE"));
         vars.push(("S3_FORCE_PATH_STYLE", "1"));
         let c = config(&vars).unwrap();
-        assert!(!c.require_full_header);
+        assert!(c.require_full_header);
+        assert!(!c.prepare_options().complete_header);
         assert!(c.s3_force_path_style);
         let map_last = config(&[REQUIRED[0], REQUIRED[1], REQUIRED[2], ("REQUIRE_FULL_HEADER", "maybe")]).unwrap_err();
         assert_eq!(

@@ -124,6 +124,8 @@ mod tests {
                 reason: "bad".into(),
             }],
             source_object: "kept".into(),
+            normalised: None,
+            prepared: Vec::new(),
         }
     }
 

@@ -19,6 +19,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use crate::check::Normalised;
 use crate::domain::event::ObjectRef;
 use crate::domain::job::{JobState, JobStatus};
 
@@ -173,9 +174,18 @@ pub struct Record {
     pub started_at: Option<u64>,
     #[serde(default)]
     pub finished_at: Option<u64>,
+    /// What preparing the file changed (set by the check; `None` before it). The upload sends the
+    /// prepared bytes: [`Record::upload_size`] of them.
+    #[serde(default)]
+    pub normalised: Option<Normalised>,
 }
 
 impl Record {
+    /// The bytes the upload sends: the file as prepared, or as dropped before it is checked.
+    pub fn upload_size(&self) -> u64 {
+        self.normalised.as_ref().map_or(self.size, |n| n.bytes_out)
+    }
+
     /// A new claim of the version with `etag` and `size`.
     pub fn new(object: &ObjectRef, etag: &str, size: u64) -> Record {
         let now = now_secs();
@@ -200,6 +210,7 @@ impl Record {
             uploaded_at: None,
             started_at: None,
             finished_at: None,
+            normalised: None,
         }
     }
 

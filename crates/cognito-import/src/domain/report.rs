@@ -41,6 +41,8 @@ pub struct Rejection<'a> {
     /// The listed problems, readable.
     pub summary: Vec<String>,
     pub problems: &'a [check::Problem],
+    /// What preparing the file changed before the check (the problems' line numbers are the file's).
+    pub normalised: Option<&'a check::Normalised>,
 }
 
 impl<'a> Rejection<'a> {
@@ -58,6 +60,7 @@ impl<'a> Rejection<'a> {
             problem_count: verdict.problem_count,
             summary: verdict.problems.iter().map(ToString::to_string).collect(),
             problems: &verdict.problems,
+            normalised: record.normalised.as_ref(),
         }
     }
 }
@@ -107,6 +110,10 @@ pub struct Summary {
     pub problem_lines: Vec<LineOutcome>,
     /// What was done with the source object (kept, tagged, deleted).
     pub source_object: String,
+    /// What preparing the file changed before the upload (line numbers are the dropped file's
+    /// all the same), and the same in words.
+    pub normalised: Option<check::Normalised>,
+    pub prepared: Vec<String>,
 }
 
 impl Summary {

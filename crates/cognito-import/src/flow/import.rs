@@ -3,11 +3,13 @@
 //! 1. **filter** — only `.csv` keys under the drop prefix; never the function's own output;
 //! 2. **pin** — HeadObject of the version the event names (versionId, or If-Match on its ETag);
 //! 3. **claim** — the ledger's conditional write: one invocation per object version;
-//! 4. **check** — the pool's rules, then the whole object in one streaming pass; problems → a
-//!    report and no job;
+//! 4. **prepare and check** — the pool's rules, then the whole object in one streaming pass:
+//!    decoded into Cognito's dialect and its header completed ([`check::Preparer`]), checked, and
+//!    spooled as prepared; problems → a report and no job;
 //! 5. **create** — CreateUserImportJob, named after the file;
-//! 6. **upload** — the pinned version streamed to the pre-signed URL; transient failures retried
-//!    while the URL lives, else one fresh job — a job is never started twice for one object.
+//! 6. **upload** — the prepared file (the spool, or the pinned version prepared again) streamed to
+//!    the pre-signed URL; transient failures retried while the URL lives, else one fresh job — a
+//!    job is never started twice for one object.
 //!
 //! The record then says Queued, and the caller runs [`crate::flow::queue`] (under the queue lock
 //! it holds or takes) to start it.
@@ -28,7 +30,8 @@ use crate::adapters::source;
 use crate::adapters::spool::Spool;
 use crate::adapters::upload::{self, UploadError};
 use crate::app::App;
-use crate::check::{self, Checker, Problem, Rule, Verdict};
+use crate::check::{self, Normalised, Prepared, Preparer, Problem, Rule, Verdict};
+use crate::flow::prepared;
 use crate::domain::assumptions;
 use crate::domain::config::Config;
 use crate::domain::event::ObjectRef;
@@ -263,9 +266,19 @@ async fn import(app: &App, record: &mut Record, etag: &mut String) -> Result<Out
         record.abandon_job();
     }
     let rules = app.pool.rules(app.config.require_full_header).await?;
-    let Some((verdict, spool)) = check_and_spool(app, record, &rules).await? else {
+    let Some((prepared, spool)) = prepare_and_spool(app, record, &rules).await? else {
         return Ok(settle_missing(app, record, etag).await?);
     };
+    let Prepared { verdict, normalised } = prepared;
+    if normalised.changed() {
+        info!(
+            bytes_in = normalised.bytes_in,
+            bytes_out = normalised.bytes_out,
+            changes = ?normalised.describe(),
+            "file prepared for Cognito"
+        );
+    }
+    record.normalised = Some(normalised);
     if !verdict.is_clean() {
         return reject(app, record, etag, &verdict).await;
     }
@@ -273,13 +286,14 @@ async fn import(app: &App, record: &mut Record, etag: &mut String) -> Result<Out
     Ok(Outcome::Queued { job_id })
 }
 
-/// Reads the pinned version once, through the checker and into the spool; `None` if the version
-/// vanished meanwhile. The spool is kept only for a clean file.
-async fn check_and_spool(
+/// Reads the pinned version once, prepared (decoded into Cognito's dialect, its header completed)
+/// through the checker and into the spool; `None` if the version vanished meanwhile. The spool is
+/// kept only for a clean file.
+async fn prepare_and_spool(
     app: &App,
     record: &Record,
     rules: &check::PoolRules,
-) -> Result<Option<(Verdict, Option<Spool>)>, ImportError> {
+) -> Result<Option<(Prepared, Option<Spool>)>, ImportError> {
     if record.size > check::MAX_BYTES {
         // Cognito refuses it whatever it holds: no need to read it.
         let problem = Problem {
@@ -295,10 +309,15 @@ async fn check_and_spool(
             problems: vec![problem],
             problem_count: 1,
         };
-        return Ok(Some((verdict, None)));
+        let normalised = Normalised {
+            bytes_in: record.size,
+            bytes_out: record.size,
+            ..Normalised::default()
+        };
+        return Ok(Some((Prepared { verdict, normalised }, None)));
     }
     let mut body = fetch::read(&app.s3, record);
-    let mut checker = Checker::new(rules);
+    let mut preparer = Preparer::new(rules, app.config.prepare_options());
     let mut copy = Spool::create();
     while let Some(chunk) = body.next().await {
         let chunk = match chunk {
@@ -306,17 +325,20 @@ async fn check_and_spool(
             Err(FetchError::Gone) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        checker.feed(&chunk);
+        let prepared = preparer.feed(&chunk);
         if let Some(copy) = copy.as_mut() {
-            copy.write(&chunk).await;
+            copy.write(prepared).await;
         }
     }
-    let verdict = checker.finish();
+    let (tail, prepared) = preparer.finish();
     let spool = match copy {
-        Some(copy) if verdict.is_clean() => copy.finish(record.size).await,
+        Some(mut copy) if prepared.verdict.is_clean() => {
+            copy.write(&tail).await;
+            copy.finish(prepared.normalised.bytes_out).await
+        }
         _ => None,
     };
-    Ok(Some((verdict, spool)))
+    Ok(Some((prepared, spool)))
 }
 
 /// A file that breaks the rules: its report, its record closed, the operator told. No job.
@@ -376,7 +398,7 @@ pub async fn deliver(
                 return Err(ImportError::Upload { job_id, source });
             }
         }
-        info!(bytes = record.size, "file uploaded");
+        info!(bytes = record.upload_size(), "file uploaded");
         record.queued()?;
         *etag = app.ledger.update(record, etag).await?;
         return Ok(job.id);
@@ -413,25 +435,25 @@ async fn upload_with_retries(
         if left < assumptions::UPLOAD_URL_MARGIN {
             return Err(UploadError::Expired);
         }
-        let body = match spool {
+        let source = match spool {
             Some(spool) => ByteStream::read_from()
                 .path(spool.path())
                 .buffer_size(UPLOAD_READ_BUFFER)
                 .build()
                 .await
+                .map(|file| Some(fetch::chunks(file)))
                 .map_err(|e| UploadError::Transient(format!("reading the spooled copy: {e}")))?,
-            None => match objects::open(&app.s3, record).await {
-                Ok(Some(body)) => body,
-                Ok(None) => {
-                    return Err(UploadError::Refused {
-                        status: 412,
-                        code: "the object changed during the import".into(),
-                    });
-                }
-                Err(e) => return Err(UploadError::Transient(e.to_string())),
-            },
+            None => prepared::source(app, record)
+                .await
+                .map_err(|e| UploadError::Transient(e.to_string()))?,
         };
-        match upload::put(&app.http, &job.presigned_url, body, record.size).await {
+        let Some(body) = source else {
+            return Err(UploadError::Refused {
+                status: 412,
+                code: "the object changed during the import".into(),
+            });
+        };
+        match upload::put(&app.http, &job.presigned_url, body, record.upload_size()).await {
             Ok(()) => return Ok(()),
             Err(e) if e.is_transient() && attempt < app.config.upload_attempts => {
                 warn!(attempt, error = %e, "upload failed; trying again");

@@ -6,9 +6,10 @@ use tracing::{Instrument, info, info_span, warn};
 
 use crate::adapters::ledger::{LedgerError, Open};
 use crate::adapters::logs::{self, LogError};
-use crate::adapters::objects;
 use crate::adapters::reports::{self, ReportError};
 use crate::adapters::source;
+use crate::check;
+use crate::flow::prepared;
 use crate::app::App;
 use crate::domain::assumptions;
 use crate::domain::job::JobState;
@@ -114,7 +115,7 @@ pub async fn complete(
     let (report_key, lines_key) = report::keys(&app.config.report_prefix, record);
     // A read error is retried by the next pass; a source that is gone gives a report without
     // usernames.
-    let source = objects::open(&app.s3, record)
+    let source = prepared::source(app, record)
         .await
         .map_err(|e| ReportError::Source(e.to_string()))?;
     if source.is_none() {
@@ -148,6 +149,8 @@ pub async fn complete(
         lines_report_key: lines_key.clone(),
         problem_lines,
         source_object,
+        prepared: record.normalised.as_ref().map(check::Normalised::describe).unwrap_or_default(),
+        normalised: record.normalised.clone(),
     };
     reports::write_summary(&app.s3, &summary).await?;
 
