@@ -1,4 +1,5 @@
-//! The function process alone, end to end on the local stand-in, for a 10 MB and a ~100 MB file:
+//! The function process alone, end to end on the local stand-in, for a 10 MB and a ~100 MB file,
+//! each in Cognito's dialect and as Excel's "CSV UTF-8" writes the same table (prepared as it streams):
 //! peak RSS, time from event to job started, and throughput — beside the floor measured in the
 //! same run on the same emulator: a plain GET of the object streamed into a plain PUT to a
 //! pre-signed URL.
@@ -13,8 +14,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::primitives::ByteStream;
-use cognito_import::adapters::upload;
+use cognito_import::adapters::{fetch, upload};
 use cognito_import_emulator::{EmulatorConfig, JobStatus};
+use cognito_import_testkit::exports::Exporter;
 use cognito_import_testkit::synth;
 use cognito_import_testkit::{BUCKET, Sandbox};
 use serde_json::json;
@@ -58,19 +60,29 @@ async fn floor(sb: &Sandbox, key: &str, size: u64) -> Duration {
     let job = sb.app.pool.create_job("floor").await.unwrap();
     let started = Instant::now();
     let object = sb.app.s3.get_object().bucket(BUCKET).key(key).send().await.unwrap();
-    upload::put(&sb.app.http, &job.presigned_url, object.body, size)
+    upload::put(&sb.app.http, &job.presigned_url, fetch::chunks(object.body), size)
         .await
         .unwrap();
     started.elapsed()
 }
 
-async fn measure(sb: &Sandbox, dir: &Path, rows: u64) {
-    let file = dir.join(format!("users-{rows}.csv"));
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
-    let size = synth::write_users(&mut out, &synth::standard_header(), rows, rows).unwrap();
-    std::io::Write::flush(&mut out).unwrap();
-    drop(out);
-    let key = format!("incoming/bench-{rows}.csv");
+/// Measures one file of `rows` users: in Cognito's dialect, or as `exporter` writes the same table
+/// (the function then prepares it as it streams).
+async fn measure(sb: &Sandbox, dir: &Path, rows: u64, exporter: Option<Exporter>) {
+    let label = exporter.map_or("cognito", Exporter::name);
+    let file = dir.join(format!("users-{rows}-{label}.csv"));
+    let mut cognito = Vec::new();
+    // Another seed per format: other usernames, so that no user already exists in the pool.
+    let seed = rows + u64::from(exporter.is_some());
+    synth::write_users(&mut cognito, &synth::standard_header(), rows, seed).unwrap();
+    let bytes = match exporter {
+        Some(exporter) => exporter.rewrite(&cognito),
+        None => cognito,
+    };
+    std::fs::write(&file, &bytes).unwrap();
+    let size = bytes.len() as u64;
+    drop(bytes);
+    let key = format!("incoming/bench-{rows}-{label}.csv");
     let dropped = sb
         .drop_bytes(&key, ByteStream::from_path(&file).await.unwrap())
         .await
@@ -102,7 +114,7 @@ async fn measure(sb: &Sandbox, dir: &Path, rows: u64) {
     let job_id = answer["results"][0]["jobId"].as_str().unwrap();
 
     println!(
-        "pipeline: {:.1} MB ({rows} rows): event→started {:.3} s, floor (GET streamed into PUT) {:.3} s = {:.2}× floor; \
+        "pipeline: {:.1} MB ({rows} rows, {label}): event→started {:.3} s, floor (GET streamed into PUT) {:.3} s = {:.2}× floor; \
          throughput {:.0} MB/s (floor {:.0} MB/s); function peak RSS {:.1} MB",
         size as f64 / MB,
         elapsed.as_secs_f64(),
@@ -135,7 +147,8 @@ fn main() {
         let sb = Sandbox::start(config, json!({}), &[]).await.unwrap();
         let sizes: &[u64] = if full { &[50_000, 500_000] } else { &[2_000] };
         for &rows in sizes {
-            measure(&sb, dir.path(), rows).await;
+            measure(&sb, dir.path(), rows, None).await;
+            measure(&sb, dir.path(), rows, Some(Exporter::ExcelCsvUtf8)).await;
         }
         println!("(MB = 10^6 bytes; peak RSS is VmHWM of the function's own process)");
     });

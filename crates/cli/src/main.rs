@@ -1,5 +1,6 @@
 //! The operator's command line, `cognito-import`: `local`, `handle`, `generate`.
 
+mod check;
 mod local;
 
 use std::path::PathBuf;
@@ -31,6 +32,10 @@ enum Command {
         #[arg(long)]
         event: PathBuf,
     },
+    /// Checks a CSV file as the function would, offline or against a live pool: every problem by
+    /// line, column and rule, what normalising would change, the parts a split would make; with
+    /// --fix, writes the file as it would be uploaded.
+    Check(check::CheckArgs),
     /// Writes a file of realistic users for the standard header (for trials and benchmarks).
     Generate {
         /// Where to write the CSV.
@@ -86,6 +91,17 @@ fn main() -> ExitCode {
                 Err(e) => {
                     eprintln!("cognito-import handle: {e}");
                     ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Check(args) => {
+            init_logs("warn");
+            match check::run(&args) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::FAILURE,
+                Err(e) => {
+                    eprintln!("cognito-import check: {e}");
+                    ExitCode::from(2)
                 }
             }
         }

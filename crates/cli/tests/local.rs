@@ -82,3 +82,34 @@ fn the_local_command_shows_the_report_and_the_lines_that_did_not_import() {
         "{stdout}"
     );
 }
+
+#[test]
+fn the_local_command_takes_a_spreadsheets_file_and_says_what_it_changed() {
+    use cognito_import_testkit::exports::Exporter;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("team.csv");
+    let header = ["cognito:username", "email", "email_verified", "name"];
+    let rows = vec![
+        vec![
+            "zoe".into(),
+            "zoe@example.com".into(),
+            "TRUE".into(),
+            "Ünal, Zoë \"Z\"".into(),
+        ],
+        vec!["bob".into(), "bob@example.com".into(), "TRUE".into(), "Bob".into()],
+    ];
+    std::fs::write(&path, Exporter::ExcelCsvUtf8.write(&header, &rows)).unwrap();
+    let (out, stdout) = run_local(&path);
+    assert!(
+        out.status.success(),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("imported: 2"), "{stdout}");
+    assert!(stdout.contains("prepared: byte-order mark removed"), "{stdout}");
+    assert!(stdout.contains("1 quoted field unquoted (RFC 4180)"), "{stdout}");
+    assert!(
+        stdout.contains("columns added, empty: given_name, family_name, "),
+        "{stdout}"
+    );
+}

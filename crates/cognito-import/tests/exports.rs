@@ -12,14 +12,35 @@ use common::*;
 use serde_json::Value;
 
 /// The columns a team uses: a partial header, in the team's order and spelling.
-const HEADER: [&str; 6] = ["cognito:username", "Email", "email_verified", "given_name", "name", "address"];
+const HEADER: [&str; 6] = [
+    "cognito:username",
+    "Email",
+    "email_verified",
+    "given_name",
+    "name",
+    "address",
+];
 
 /// Rows whose values need quoting in RFC 4180: commas, quotes, non-ASCII letters, an empty value.
 fn sheet(prefix: &str) -> Vec<Vec<String>> {
     let rows = [
-        ["zoe", "zoe@example.com", "TRUE", "Zoë", "Zoë \"Z\" Ünal", "1 Main St, Apt 2"],
+        [
+            "zoe",
+            "zoe@example.com",
+            "TRUE",
+            "Zoë",
+            "Zoë \"Z\" Ünal",
+            "1 Main St, Apt 2",
+        ],
         ["bob", "bob@example.com", "true", "Bob", "Jones, Bob Jr", ""],
-        ["marta", "marta@example.com", "true", "Marta", "Marta \"\"Maz\"\" Łoś", "Rua \"Azul\", 9"],
+        [
+            "marta",
+            "marta@example.com",
+            "true",
+            "Marta",
+            "Marta \"\"Maz\"\" Łoś",
+            "Rua \"Azul\", 9",
+        ],
         ["li", "li@example.com", "true", "李", "李, 小龍", "北京"],
     ];
     rows.iter()
@@ -56,7 +77,12 @@ async fn spreadsheet_files_import_with_every_value_as_in_the_sheet() {
         assert_eq!(record.status(), Status::Succeeded, "{}: {record:?}", exporter.name());
         let job = sb.emulator.job(record.job_id.as_deref().unwrap()).unwrap();
         assert_eq!(job.status, JobStatus::Succeeded);
-        assert_eq!((job.imported, job.skipped, job.failed), (4, 0, 0), "{}", exporter.name());
+        assert_eq!(
+            (job.imported, job.skipped, job.failed),
+            (4, 0, 0),
+            "{}",
+            exporter.name()
+        );
 
         // Every value exactly as in the sheet: commas, quotes and letters intact, empty left out.
         let users = sb.emulator.users(&sb.pool_id);
@@ -86,8 +112,8 @@ async fn spreadsheet_files_import_with_every_value_as_in_the_sheet() {
         }
 
         // The report says what preparing changed.
-        let summary: Value = serde_json::from_str(&sb.read_text(record.report_key.as_deref().unwrap()).await.unwrap())
-            .unwrap();
+        let summary: Value =
+            serde_json::from_str(&sb.read_text(record.report_key.as_deref().unwrap()).await.unwrap()).unwrap();
         let normalised = &summary["normalised"];
         assert_eq!(normalised["readAs"], "rfc4180", "{}", exporter.name());
         assert_eq!(
@@ -133,18 +159,38 @@ async fn refused(bytes: &[u8]) -> Vec<Value> {
     let event = drop_file(&sb, "incoming/refused.csv", bytes).await;
     let answer = sb.invoke(event).await.unwrap();
     assert_eq!(outcome(&answer), "rejected", "{answer}");
-    assert!(sb.emulator.jobs().is_empty(), "no job is spent on a file that cannot import");
-    let report: Value =
-        serde_json::from_str(&sb.read_text(answer["results"][0]["reportKey"].as_str().unwrap()).await.unwrap())
-            .unwrap();
+    assert!(
+        sb.emulator.jobs().is_empty(),
+        "no job is spent on a file that cannot import"
+    );
+    let report: Value = serde_json::from_str(
+        &sb.read_text(answer["results"][0]["reportKey"].as_str().unwrap())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     report["problems"].as_array().unwrap().clone()
 }
 
 #[tokio::test]
 async fn excels_plain_csv_in_windows_1252_is_refused_naming_line_and_column() {
     let rows = vec![
-        vec!["ann".into(), "ann@example.com".into(), "true".into(), "Ann".into(), "Ann Lee".into(), "".into()],
-        vec!["zoe".into(), "zoe@example.com".into(), "true".into(), "Zoë".into(), "Zoë Ünal".into(), "".into()],
+        vec![
+            "ann".into(),
+            "ann@example.com".into(),
+            "true".into(),
+            "Ann".into(),
+            "Ann Lee".into(),
+            "".into(),
+        ],
+        vec![
+            "zoe".into(),
+            "zoe@example.com".into(),
+            "true".into(),
+            "Zoë".into(),
+            "Zoë Ünal".into(),
+            "".into(),
+        ],
     ];
     let problems = refused(&Exporter::ExcelCsv.write(&HEADER, &rows)).await;
     assert_eq!(problems.len(), 1, "{problems:?}");
@@ -156,8 +202,22 @@ async fn excels_plain_csv_in_windows_1252_is_refused_naming_line_and_column() {
 #[tokio::test]
 async fn a_line_break_inside_a_cell_is_refused_naming_line_and_column() {
     let rows = vec![
-        vec!["ann".into(), "ann@example.com".into(), "true".into(), "Ann".into(), "Ann".into(), "1 Main St\nFloor 2".into()],
-        vec!["bob".into(), "bob@example.com".into(), "true".into(), "Bob".into(), "Bob".into(), "".into()],
+        vec![
+            "ann".into(),
+            "ann@example.com".into(),
+            "true".into(),
+            "Ann".into(),
+            "Ann".into(),
+            "1 Main St\nFloor 2".into(),
+        ],
+        vec![
+            "bob".into(),
+            "bob@example.com".into(),
+            "true".into(),
+            "Bob".into(),
+            "Bob".into(),
+            "".into(),
+        ],
     ];
     let problems = refused(&Exporter::ExcelCsvUtf8.write(&HEADER, &rows)).await;
     let found: Vec<(u64, &str, &str)> = problems
@@ -199,6 +259,9 @@ async fn an_expired_job_is_replaced_with_the_file_prepared_again_from_s3() {
     for row in &rows {
         let user = users.iter().find(|u| u.username == row[0]).unwrap();
         assert_eq!(user.attribute("name"), Some(row[4].as_str()));
-        assert_eq!(user.attribute("address"), (!row[5].is_empty()).then_some(row[5].as_str()));
+        assert_eq!(
+            user.attribute("address"),
+            (!row[5].is_empty()).then_some(row[5].as_str())
+        );
     }
 }

@@ -112,12 +112,6 @@ impl Exporter {
     /// Panics on a row of another length, and for [`Exporter::ExcelCsv`] on a character
     /// Windows-1252 cannot encode.
     pub fn write(self, header: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
-        let format = self.format();
-        let mut writer = WriterBuilder::new()
-            .quote_style(format.quoting)
-            .terminator(format.terminator)
-            .from_writer(Vec::new());
-        writer.write_record(header).expect("writing to memory");
         for (i, row) in rows.iter().enumerate() {
             assert_eq!(
                 row.len(),
@@ -126,7 +120,29 @@ impl Exporter {
                 row.len(),
                 header.len()
             );
-            writer.write_record(row).expect("writing to memory");
+        }
+        let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+        self.export(std::iter::once(header).chain(rows.iter().cloned()))
+    }
+
+    /// A file in Cognito's dialect (as `synth` writes it; blank lines are left out) as this tool
+    /// would write the same table: for benchmarks of files the size of Cognito's limits.
+    pub fn rewrite(self, cognito_csv: &[u8]) -> Vec<u8> {
+        let records = cognito_csv
+            .split(|&b| b == b'\n')
+            .filter(|line| !line.is_empty())
+            .map(cognito_values);
+        self.export(records)
+    }
+
+    fn export(self, records: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
+        let format = self.format();
+        let mut writer = WriterBuilder::new()
+            .quote_style(format.quoting)
+            .terminator(format.terminator)
+            .from_writer(Vec::new());
+        for record in records {
+            writer.write_record(&record).expect("writing to memory");
         }
         let mut text = writer.into_inner().expect("writing to memory");
         if !format.last_line_end {
@@ -150,6 +166,24 @@ impl Exporter {
         }
         out
     }
+}
+
+/// The values of one line of Cognito's dialect: split at every comma not after a backslash, `\,`
+/// read as a comma.
+fn cognito_values(line: &[u8]) -> Vec<String> {
+    let text = std::str::from_utf8(line).expect("a UTF-8 file");
+    let mut values = Vec::new();
+    let mut value = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&',') => value.push(chars.next().expect("peeked")),
+            ',' => values.push(std::mem::take(&mut value)),
+            c => value.push(c),
+        }
+    }
+    values.push(value);
+    values
 }
 
 /// Windows-1252 differs from Latin-1 only in 0x80..=0x9F, where it puts these characters instead of
@@ -331,5 +365,31 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), Exporter::ALL.len());
+    }
+
+    #[test]
+    fn a_cognito_file_is_rewritten_as_the_same_table() {
+        let mut cognito = Vec::new();
+        crate::synth::write_users(&mut cognito, &crate::synth::standard_header(), 300, 7).unwrap();
+        let table: Vec<Vec<String>> = cognito
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(cognito_values)
+            .collect();
+        assert!(
+            table.iter().flatten().any(|v| v.contains(',')),
+            "synth writes escaped commas"
+        );
+        for exporter in [Exporter::ExcelCsvUtf8, Exporter::QuoteAll, Exporter::Pandas] {
+            let written = exporter.rewrite(&cognito);
+            let text = written.strip_prefix(UTF8_BOM).unwrap_or(&written);
+            let read: Vec<Vec<String>> = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(text)
+                .records()
+                .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+                .collect();
+            assert_eq!(read, table, "{}", exporter.name());
+        }
     }
 }

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt};
 
 use crate::adapters::s3cas::is_gone;
-use crate::check::{Options, PoolRules, Preparer};
+use crate::check::{Options, Piece, PoolRules, Preparer, Splitter};
 use crate::domain::record::Record;
 
 /// A file's bytes in order, or the error that broke the stream: what an upload sends and what the
@@ -34,40 +34,100 @@ pub fn chunks(body: ByteStream) -> Chunks {
 }
 
 /// The version prepared again as it is read (decoded, its header completed, exactly as the check
-/// prepared it, given the same pool rules): [`Record::upload_size`] bytes, else the stream ends in
-/// an error (the pool's header changed since the check).
-pub fn prepared(s3: &Client, record: &Record, rules: &PoolRules, options: Options) -> Chunks {
-    let expected = record.upload_size();
-    let preparer = Preparer::new(rules, options);
-    let error = |message: String| -> Box<dyn std::error::Error + Send + Sync> { message.into() };
-    // (the source, the preparer until the end, the bytes handed on)
-    stream::unfold(
-        (read(s3, record), Some(preparer), 0u64),
-        move |(mut source, preparer, sent)| async move {
-            let mut preparer = preparer?;
-            match source.next().await {
-                Some(Ok(chunk)) => {
-                    let out = Bytes::copy_from_slice(preparer.feed(&chunk));
-                    let sent = sent + out.len() as u64;
-                    Some((Ok(out), (source, Some(preparer), sent)))
+/// prepared it, given the same pool rules): the whole prepared file, or only part `part` of it
+/// (cut as the check cut it). It must come to `expected` bytes, else the stream ends in an error
+/// (the pool's header changed since the check).
+pub fn prepared(
+    s3: &Client,
+    record: &Record,
+    rules: &PoolRules,
+    options: Options,
+    part: Option<u32>,
+    expected: u64,
+) -> Chunks {
+    let state = Prepare {
+        source: read(s3, record),
+        preparer: Some(Preparer::new(rules, options)),
+        splitter: part.map(|_| Splitter::cognito()),
+        want: part.unwrap_or(1),
+        current: 0,
+        sent: 0,
+        expected,
+    };
+    stream::unfold(state, |mut state| async move {
+        let mut preparer = state.preparer.take()?;
+        let out = match state.source.next().await {
+            Some(Ok(chunk)) => {
+                let out = state.keep(preparer.feed(&chunk));
+                state.preparer = Some(preparer);
+                Ok(out)
+            }
+            Some(Err(e)) => Err(e.into()),
+            None => {
+                let (tail, _) = preparer.finish();
+                // (`keep` counts what it hands on; the splitter's last pieces are counted here.)
+                let mut out = state.keep(&tail).to_vec();
+                let kept = out.len();
+                if let Some(splitter) = state.splitter.take() {
+                    let (last, _) = splitter.finish();
+                    for piece in last.pieces() {
+                        state.take(piece, &mut out);
+                    }
                 }
-                Some(Err(e)) => Some((Err(e.into()), (source, None, sent))),
-                None => {
-                    let (tail, _) = preparer.finish();
-                    let sent = sent + tail.len() as u64;
-                    let last = if sent == expected {
-                        Ok(Bytes::from(tail))
-                    } else {
-                        Err(error(format!(
-                            "the file prepared again holds {sent} bytes, not the {expected} checked (has the pool's header changed?)"
-                        )))
-                    };
-                    Some((last, (source, None, sent)))
+                state.sent += (out.len() - kept) as u64;
+                if state.sent == state.expected {
+                    Ok(Bytes::from(out))
+                } else {
+                    Err(format!(
+                        "the file prepared again comes to {} bytes, not the {} checked (has the pool's header changed?)",
+                        state.sent, state.expected
+                    )
+                    .into())
                 }
             }
-        },
-    )
+        };
+        Some((out, state))
+    })
     .boxed()
+}
+
+/// The state of [`prepared`]'s stream.
+struct Prepare {
+    source: BoxStream<'static, Result<Bytes, FetchError>>,
+    /// Until the end of the source.
+    preparer: Option<Preparer>,
+    /// When only one part is wanted.
+    splitter: Option<Splitter>,
+    /// The part wanted, and the part the pieces are in.
+    want: u32,
+    current: u32,
+    sent: u64,
+    expected: u64,
+}
+
+impl Prepare {
+    /// The bytes of the wanted part among `prepared` (all of them when the file is not cut).
+    fn keep(&mut self, prepared: &[u8]) -> Bytes {
+        let Some(mut splitter) = self.splitter.take() else {
+            self.sent += prepared.len() as u64;
+            return Bytes::copy_from_slice(prepared);
+        };
+        let mut out = Vec::new();
+        for piece in splitter.feed(prepared) {
+            self.take(piece, &mut out);
+        }
+        self.splitter = Some(splitter);
+        self.sent += out.len() as u64;
+        Bytes::from(out)
+    }
+
+    fn take(&mut self, piece: Piece<'_>, out: &mut Vec<u8>) {
+        match piece {
+            Piece::Part(number) => self.current = number,
+            Piece::Bytes(bytes) if self.current == self.want => out.extend_from_slice(bytes),
+            Piece::Bytes(_) => {}
+        }
+    }
 }
 
 /// Bytes per ranged GET.

@@ -285,6 +285,14 @@ impl Pool {
 
 /// A readable job name from the object's file name: `[\w\s+=,.@-]`, 1 to 128 characters. Letters
 /// outside ASCII become `-`, since the API's `\w` may be ASCII-only.
+/// The job name of part `number` of `count`: the file's name, then ` (2/3)` (kept within the 128
+/// characters of a job name).
+pub fn part_job_name(key: &str, number: u32, count: usize) -> String {
+    let suffix = format!(" ({number}/{count})");
+    let name: String = job_name(key).chars().take(128 - suffix.len()).collect();
+    format!("{name}{suffix}")
+}
+
 pub fn job_name(key: &str) -> String {
     let file = key.rsplit('/').next().unwrap_or(key);
     let name: String = file

@@ -65,12 +65,14 @@ async fn put(s3: &Client, bucket: &str, key: &str, content_type: &str, body: Byt
 }
 
 /// Streams the source version line by line into `joiner`.
-pub async fn join_source<W: std::io::Write>(
-    mut body: Chunks,
-    joiner: &mut Joiner<'_, W>,
-) -> Result<(), ReportError> {
+pub async fn join_source<W: std::io::Write>(mut body: Chunks, joiner: &mut Joiner<'_, W>) -> Result<(), ReportError> {
     let mut lines = LineSplitter::default();
-    while let Some(chunk) = body.next().await.transpose().map_err(|e| ReportError::Source(e.to_string()))? {
+    while let Some(chunk) = body
+        .next()
+        .await
+        .transpose()
+        .map_err(|e| ReportError::Source(e.to_string()))?
+    {
         lines.feed(&chunk, joiner)?;
     }
     lines.finish(joiner)?;

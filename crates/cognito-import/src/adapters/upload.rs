@@ -7,7 +7,6 @@
 
 use crate::adapters::fetch::Chunks;
 
-
 /// Why an upload failed, and whether trying again can help.
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {

@@ -220,9 +220,16 @@ mod tests {
 
     fn rules() -> PoolRules {
         PoolRules {
-            header: ["name", "given_name", "email", "email_verified", "cognito:mfa_enabled", "cognito:username"]
-                .map(String::from)
-                .to_vec(),
+            header: [
+                "name",
+                "given_name",
+                "email",
+                "email_verified",
+                "cognito:mfa_enabled",
+                "cognito:username",
+            ]
+            .map(String::from)
+            .to_vec(),
             auto_verified: super::super::AutoVerified::Email,
             ..pool()
         }
@@ -296,7 +303,10 @@ mod tests {
                 (1, Some("cognito:username"), Rule::MissingColumn),
             ]
         );
-        assert_eq!(prepared.normalised.completed.columns_added, ["name", "cognito:mfa_enabled"]);
+        assert_eq!(
+            prepared.normalised.completed.columns_added,
+            ["name", "cognito:mfa_enabled"]
+        );
     }
 
     #[test]

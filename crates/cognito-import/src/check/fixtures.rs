@@ -100,8 +100,11 @@ pub(super) fn prepare(rules: &PoolRules, options: Options, bytes: &[u8]) -> (Vec
     whole
 }
 
+/// Problems as (line, column, rule).
+pub(super) type Found = Vec<(u64, Option<&'static str>, Rule)>;
+
 /// The problems as (line, column, rule); the column names are leaked to keep the asserts short.
-pub(super) fn found(verdict: &Verdict) -> Vec<(u64, Option<&'static str>, Rule)> {
+pub(super) fn found(verdict: &Verdict) -> Found {
     verdict
         .problems
         .iter()

@@ -68,28 +68,29 @@
 mod complete;
 mod dialect;
 mod header;
-mod prepare;
-mod split;
 mod limits;
 mod pool_rules;
+mod prepare;
 mod problem;
 mod rows;
 mod scan;
+mod split;
 mod values;
 
 #[cfg(test)]
 mod fixtures;
 
+pub use complete::{Completed, column_matches};
+pub use dialect::{Decoded, Dialect, ReadAs};
 pub use limits::{
     BIRTH_YEARS, CUSTOM_PREFIX, ESCAPED_COMMA, LINE_END, MAX_BYTES, MAX_EPOCH_SECONDS, MAX_LISTED_PROBLEMS,
     MAX_PHONE_DIGITS, MAX_ROW_BYTES, MAX_ROW_CHARS, MAX_ROWS, MAX_USERNAME_CHARS, MAX_VALUE_BYTES, NUMBER_RANGE,
     is_blank_line, is_number_attribute, is_quoted, is_trimmed, looks_like_data, same_column,
 };
-pub use complete::{Completed, column_matches};
-pub use dialect::{Decoded, Dialect, ReadAs};
 pub use pool_rules::{AutoVerified, Mfa, PoolRules};
 pub use prepare::{Normalised, Options, Prepared, Preparer};
 pub use problem::{Problem, Rule, Verdict};
+pub use split::{Limits, MAX_HELD_LINE, MAX_PART_BYTES, PartInfo, Piece, Splitter, Tail, verdict_when_split};
 pub use values::{
     has_whitespace, is_birthdate, is_email, is_epoch_seconds, is_integer, is_phone_number, is_username_char,
 };

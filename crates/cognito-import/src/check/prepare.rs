@@ -2,12 +2,12 @@
 //! Cognito's dialect ([`Decoder`]), its header completed ([`Completer`]), checked ([`Checker`]). What
 //! [`Preparer::feed`] returns is exactly what is uploaded.
 
+use super::Checker;
 use super::complete::{Completed, Completer};
 use super::dialect::{Decoded, Decoder, Dialect};
 use super::limits::MAX_LISTED_PROBLEMS;
 use super::pool_rules::PoolRules;
 use super::problem::Verdict;
-use super::Checker;
 
 /// How a file is prepared (settings `CSV_DIALECT` and `REQUIRE_FULL_HEADER`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -44,20 +44,40 @@ impl Normalised {
         if d.byte_order_mark_removed {
             said.push("byte-order mark removed".to_owned());
         }
-        if d.line_ends_converted > 0 {
-            said.push(format!("{} line ends written as LF", d.line_ends_converted));
-        }
-        if d.fields_unquoted > 0 {
-            said.push(format!("{} quoted fields unquoted (RFC 4180)", d.fields_unquoted));
-        }
-        if d.quotes_undoubled > 0 {
-            said.push(format!("{} doubled quotes written once", d.quotes_undoubled));
-        }
-        if d.commas_escaped > 0 {
-            said.push(format!("{} commas inside values escaped as \\,", d.commas_escaped));
+        let counted = [
+            (
+                d.line_ends_converted,
+                "line end written as LF",
+                "line ends written as LF",
+            ),
+            (
+                d.fields_unquoted,
+                "quoted field unquoted (RFC 4180)",
+                "quoted fields unquoted (RFC 4180)",
+            ),
+            (
+                d.quotes_undoubled,
+                "doubled quote written once",
+                "doubled quotes written once",
+            ),
+            (
+                d.commas_escaped,
+                "comma inside a value escaped as \\,",
+                "commas inside values escaped as \\,",
+            ),
+        ];
+        for (count, one, many) in counted {
+            match count {
+                0 => {}
+                1 => said.push(format!("1 {one}")),
+                n => said.push(format!("{n} {many}")),
+            }
         }
         if !c.columns_renamed.is_empty() {
-            said.push(format!("columns spelled as the pool does: {}", c.columns_renamed.join(", ")));
+            said.push(format!(
+                "columns spelled as the pool does: {}",
+                c.columns_renamed.join(", ")
+            ));
         }
         if !c.columns_added.is_empty() {
             said.push(format!("columns added, empty: {}", c.columns_added.join(", ")));

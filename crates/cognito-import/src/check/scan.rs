@@ -395,7 +395,10 @@ mod tests {
         let verdict = run(&pool(), &text);
         assert_eq!(
             found(&verdict),
-            [(3, Some("name"), Rule::InvalidUtf8), (5, Some("name"), Rule::InvalidUtf8)]
+            [
+                (3, Some("name"), Rule::InvalidUtf8),
+                (5, Some("name"), Rule::InvalidUtf8)
+            ]
         );
         // Surrogates, overlong forms and code points above U+10FFFF are not UTF-8 either.
         for bad in [
@@ -414,7 +417,11 @@ mod tests {
             row.splice(at..=at, bad.iter().copied());
             let mut text = format!("{HEADER}\n").into_bytes();
             text.extend_from_slice(&row);
-            assert_eq!(found(&run(&pool(), &text)), [(2, Some("custom:tier"), Rule::InvalidUtf8)], "{bad:x?}");
+            assert_eq!(
+                found(&run(&pool(), &text)),
+                [(2, Some("custom:tier"), Rule::InvalidUtf8)],
+                "{bad:x?}"
+            );
         }
     }
 

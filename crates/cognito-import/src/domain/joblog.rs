@@ -55,6 +55,20 @@ impl JobLog {
     pub fn count(&self, outcome: RowOutcome) -> usize {
         self.lines.iter().filter(|l| l.outcome == outcome).count()
     }
+
+    /// Appends the log of a later part of the same file, its line numbers mapped to the file's
+    /// (`line`); the parts come in order, so the lines stay sorted.
+    pub fn append(&mut self, other: JobLog, line: impl Fn(u32) -> u32) {
+        let base = self.reasons.len() as u32;
+        self.reasons.extend(other.reasons);
+        self.lines.extend(other.lines.into_iter().map(|l| LogLine {
+            line: line(l.line),
+            outcome: l.outcome,
+            reason: base + l.reason,
+        }));
+        self.other_messages += other.other_messages;
+        self.found |= other.found;
+    }
 }
 
 /// Parses messages into a [`JobLog`].

@@ -126,6 +126,7 @@ mod tests {
             source_object: "kept".into(),
             normalised: None,
             prepared: Vec::new(),
+            parts: Vec::new(),
         }
     }
 

@@ -11,6 +11,10 @@
 //!              └──▶ Failed ──▶ GaveUp          (Claimed, Uploading, Queued → Failed or GaveUp)
 //! ```
 //!
+//! A file over Cognito's limits is imported as parts ([`Record::parts`]), one job each, in order:
+//! the record walks the same path once per part, and `Started ──▶ Queued` ([`Record::next_part`])
+//! takes it from a part that succeeded to the next, which has no job yet.
+//!
 //! The status changes only through the methods below; each refuses a move the table in
 //! [`Status::can_become`] does not allow, so a record can never, say, start a job it never
 //! uploaded, or leave a final state.
@@ -19,7 +23,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::Normalised;
+use crate::check::{Normalised, PartInfo};
 use crate::domain::event::ObjectRef;
 use crate::domain::job::{JobState, JobStatus};
 
@@ -89,6 +93,8 @@ impl Status {
                 // Queued and started; or an earlier take's job turned out to have started.
                 | (Claimed | Queued, Started)
                 | (Started, Succeeded | ImportFailed | Stopped)
+                // A part of a split file succeeded: the next one waits for its job.
+                | (Started, Queued)
                 | (Claimed | Uploading | Queued, Failed)
                 | (Claimed | Uploading | Queued | Failed, GaveUp)
                 | (Claimed | Uploading | Queued, Misconfigured)
@@ -178,12 +184,78 @@ pub struct Record {
     /// prepared bytes: [`Record::upload_size`] of them.
     #[serde(default)]
     pub normalised: Option<Normalised>,
+    /// The parts of a file over Cognito's limits, in order, each imported as its own job; empty for
+    /// a file imported whole. `job_id`, `job_name` and `job_state` above are the current part's.
+    #[serde(default)]
+    pub parts: Vec<Part>,
+    /// The part being imported (1-based), when there are parts.
+    #[serde(default)]
+    pub part: u32,
+}
+
+/// One part of a split file, and the job it was given once its turn came.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Part {
+    #[serde(flatten)]
+    pub info: PartInfo,
+    /// Its job, once it has finished (the current part's job is the record's own).
+    pub job_id: Option<String>,
+    pub job_name: Option<String>,
+    pub job_state: Option<JobState>,
 }
 
 impl Record {
-    /// The bytes the upload sends: the file as prepared, or as dropped before it is checked.
+    /// The bytes the upload sends: the current part, the file as prepared, or the file as dropped
+    /// before it is checked.
     pub fn upload_size(&self) -> u64 {
-        self.normalised.as_ref().map_or(self.size, |n| n.bytes_out)
+        match self.current_part() {
+            Some(part) => part.info.bytes,
+            None => self.normalised.as_ref().map_or(self.size, |n| n.bytes_out),
+        }
+    }
+
+    /// The part being imported, if the file is split.
+    pub fn current_part(&self) -> Option<&Part> {
+        (self.part as usize).checked_sub(1).and_then(|i| self.parts.get(i))
+    }
+
+    /// Sets the parts of a file over the limits, the first one current (before its job exists).
+    pub fn split(&mut self, parts: Vec<PartInfo>) {
+        self.parts = parts
+            .into_iter()
+            .map(|info| Part {
+                info,
+                job_id: None,
+                job_name: None,
+                job_state: None,
+            })
+            .collect();
+        self.part = u32::from(!self.parts.is_empty());
+    }
+
+    /// The current part's job has succeeded and another part follows: its job is kept with the part
+    /// and the record waits in the queue for the next part's job. `false` (nothing changed) when
+    /// this was the last part, or the file is not split.
+    pub fn next_part(&mut self, state: JobState) -> Result<bool, IllegalMove> {
+        if self.part == 0 || self.part as usize >= self.parts.len() {
+            return Ok(false);
+        }
+        self.go(Status::Queued)?;
+        self.keep_part_job(Some(state));
+        self.part += 1;
+        self.uploaded_at = None;
+        self.started_at = None;
+        Ok(true)
+    }
+
+    /// Moves the current job (and its last state) into the current part.
+    fn keep_part_job(&mut self, state: Option<JobState>) {
+        let i = self.part as usize - 1;
+        self.parts[i].job_id = self.job_id.take();
+        self.parts[i].job_name = self.job_name.take();
+        self.parts[i].job_state = state.or_else(|| self.job_state.take());
+        self.job_state = None;
     }
 
     /// A new claim of the version with `etag` and `size`.
@@ -211,6 +283,8 @@ impl Record {
             started_at: None,
             finished_at: None,
             normalised: None,
+            parts: Vec::new(),
+            part: 0,
         }
     }
 
@@ -306,9 +380,15 @@ impl Record {
         Ok(())
     }
 
-    /// The job has finished: the record is closed with its reports.
+    /// The job has finished: the record is closed with its reports. (The last part's job stays the
+    /// record's own, and is also kept with its part.)
     pub fn finished(&mut self, state: JobState, report_key: String, lines_key: String) -> Result<(), IllegalMove> {
         self.go(Status::after_job(state.status))?;
+        if let Some(part) = (self.part as usize).checked_sub(1).and_then(|i| self.parts.get_mut(i)) {
+            part.job_id = self.job_id.clone();
+            part.job_name = self.job_name.clone();
+            part.job_state = Some(state.clone());
+        }
         self.message = state.completion_message.clone();
         self.report_key = Some(report_key);
         self.lines_report_key = Some(lines_key);
@@ -380,7 +460,7 @@ mod tests {
         "x x . x . . . x x x x x", // Claimed
         "x x x . . . . . . x x x", // Uploading
         ". x . x . . . . . x x x", // Queued
-        ". . . . x x x . . . . .", // Started
+        ". . x . x x x . . . . .", // Started
         ". . . . . . . . . . . .", // Succeeded
         ". . . . . . . . . . . .", // ImportFailed
         ". . . . . . . . . . . .", // Stopped
@@ -429,6 +509,58 @@ mod tests {
             );
             assert_eq!(record.status(), status, "a refused move changes nothing");
         }
+    }
+
+    #[test]
+    fn a_split_file_walks_its_parts_in_order_keeping_each_parts_job() {
+        let part = |number, first_line, last_line| PartInfo {
+            number,
+            first_line,
+            last_line,
+            rows: last_line - first_line + 1,
+            bytes: 100 * number as u64,
+        };
+        let mut record = Record::new(&object(), "e", 1000);
+        record.split(vec![part(1, 2, 10), part(2, 11, 15)]);
+        assert_eq!((record.part, record.upload_size()), (1, 100));
+        record.uploading("j1", "a.csv (1/2)").unwrap();
+        record.queued().unwrap();
+        record.started().unwrap();
+        let done = |job: &str| JobState {
+            job_id: job.into(),
+            status: JobStatus::Succeeded,
+            imported_users: 9,
+            skipped_users: 0,
+            failed_users: 0,
+            completion_message: None,
+            creation_date: None,
+            start_date: None,
+            completion_date: None,
+        };
+        assert_eq!(record.next_part(done("j1")), Ok(true));
+        assert_eq!(record.status(), Status::Queued);
+        assert_eq!(
+            (record.part, record.upload_size(), record.job_id.as_deref()),
+            (2, 200, None)
+        );
+        assert_eq!(record.parts[0].job_id.as_deref(), Some("j1"));
+        assert_eq!(
+            record.parts[0].job_state.as_ref().map(|s| s.status),
+            Some(JobStatus::Succeeded)
+        );
+        record.uploading("j2", "a.csv (2/2)").unwrap();
+        record.queued().unwrap();
+        record.started().unwrap();
+        // The last part: no next one; the record is closed as a whole.
+        assert_eq!(record.next_part(done("j2")), Ok(false));
+        assert_eq!(record.status(), Status::Started);
+        record.finished(done("j2"), "r".into(), "l".into()).unwrap();
+        assert_eq!(record.status(), Status::Succeeded);
+        assert_eq!(record.parts[1].job_id.as_deref(), Some("j2"));
+        // A file imported whole has no next part.
+        let mut whole = Record::in_status(&object(), Status::Started);
+        assert_eq!(whole.next_part(done("j")), Ok(false));
+        assert_eq!(whole.status(), Status::Started);
     }
 
     #[test]

@@ -114,6 +114,24 @@ pub struct Summary {
     /// all the same), and the same in words.
     pub normalised: Option<check::Normalised>,
     pub prepared: Vec<String>,
+    /// A file over Cognito's limits: each part, its source lines and its job (empty otherwise).
+    pub parts: Vec<PartOutcome>,
+}
+
+/// One part of a split file in the summary.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartOutcome {
+    pub number: u32,
+    pub first_line: u64,
+    pub last_line: u64,
+    pub rows: u64,
+    /// `None`: never given a job (an earlier part did not succeed).
+    pub job_id: Option<String>,
+    pub status: Option<JobStatus>,
+    pub imported_users: i64,
+    pub skipped_users: i64,
+    pub failed_users: i64,
 }
 
 impl Summary {

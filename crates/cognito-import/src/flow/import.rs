@@ -30,13 +30,15 @@ use crate::adapters::source;
 use crate::adapters::spool::Spool;
 use crate::adapters::upload::{self, UploadError};
 use crate::app::App;
-use crate::check::{self, Normalised, Prepared, Preparer, Problem, Rule, Verdict};
-use crate::flow::prepared;
+use crate::check::{
+    self, MAX_PART_BYTES, Normalised, PartInfo, Piece, Prepared, Preparer, Problem, Rule, Splitter, Verdict,
+};
 use crate::domain::assumptions;
 use crate::domain::config::Config;
 use crate::domain::event::ObjectRef;
 use crate::domain::outcome::Outcome;
 use crate::domain::record::{IllegalMove, Record, Status};
+use crate::flow::prepared;
 
 /// Takes of one object in all (deliveries and retries) before a failure is left as it is.
 pub const MAX_ATTEMPTS: u32 = 5;
@@ -265,11 +267,24 @@ async fn import(app: &App, record: &mut Record, etag: &mut String) -> Result<Out
         }
         record.abandon_job();
     }
+    if record.part > 1 {
+        // A later part of a split file, taken again after a failure: the file was checked when it
+        // was dropped, and the parts before this one are imported. Only this part is given a job.
+        let job_id = deliver(app, record, etag, None).await?;
+        return Ok(Outcome::Queued { job_id });
+    }
     let rules = app.pool.rules(app.config.require_full_header).await?;
-    let Some((prepared, spool)) = prepare_and_spool(app, record, &rules).await? else {
+    let Some((prepared, parts, spool)) = prepare_and_spool(app, record, &rules).await? else {
         return Ok(settle_missing(app, record, etag).await?);
     };
     let Prepared { verdict, normalised } = prepared;
+    if parts.len() > 1 && record.parts.is_empty() {
+        info!(
+            parts = parts.len(),
+            "the file is over Cognito's limits: one import job per part, in order"
+        );
+        record.split(parts);
+    }
     if normalised.changed() {
         info!(
             bytes_in = normalised.bytes_in,
@@ -286,59 +301,99 @@ async fn import(app: &App, record: &mut Record, etag: &mut String) -> Result<Out
     Ok(Outcome::Queued { job_id })
 }
 
-/// Reads the pinned version once, prepared (decoded into Cognito's dialect, its header completed)
-/// through the checker and into the spool; `None` if the version vanished meanwhile. The spool is
-/// kept only for a clean file.
+/// Most parts (jobs) one file may be split into: 20 parts of at most 500,000 users or 100 MB
+/// (10 million users, 2 GB). A pool has 1,000 import jobs in all (an adjustable quota); a file
+/// larger than this is more likely a mistake than a user list.
+pub const MAX_PARTS: usize = 20;
+
+/// Reads the pinned version once: prepared (decoded into Cognito's dialect, its header completed),
+/// checked, cut into parts where it is over Cognito's limits, and its first part spooled. `None`
+/// if the version vanished meanwhile. The spool is kept only for a clean file.
 async fn prepare_and_spool(
     app: &App,
     record: &Record,
     rules: &check::PoolRules,
-) -> Result<Option<(Prepared, Option<Spool>)>, ImportError> {
-    if record.size > check::MAX_BYTES {
-        // Cognito refuses it whatever it holds: no need to read it.
-        let problem = Problem {
-            line: 1,
-            column: None,
-            rule: Rule::FileTooLarge {
-                limit_bytes: check::MAX_BYTES,
-            },
-        };
-        let verdict = Verdict {
-            rows: 0,
-            bytes: record.size,
-            problems: vec![problem],
-            problem_count: 1,
-        };
+) -> Result<Option<(Prepared, Vec<PartInfo>, Option<Spool>)>, ImportError> {
+    let most_bytes = MAX_PARTS as u64 * MAX_PART_BYTES;
+    if record.size > most_bytes {
+        // More parts than a file may take, whatever it holds: no need to read it.
+        let verdict = over_the_most_parts(record.size, 1);
         let normalised = Normalised {
             bytes_in: record.size,
             bytes_out: record.size,
             ..Normalised::default()
         };
-        return Ok(Some((Prepared { verdict, normalised }, None)));
+        return Ok(Some((Prepared { verdict, normalised }, Vec::new(), None)));
     }
     let mut body = fetch::read(&app.s3, record);
     let mut preparer = Preparer::new(rules, app.config.prepare_options());
+    let mut splitter = Splitter::cognito();
     let mut copy = Spool::create();
+    // The part the pieces belong to: only the first is spooled (the others are prepared again from
+    // S3 when their turn comes).
+    let mut part = 0;
     while let Some(chunk) = body.next().await {
         let chunk = match chunk {
             Ok(chunk) => chunk,
             Err(FetchError::Gone) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        let prepared = preparer.feed(&chunk);
-        if let Some(copy) = copy.as_mut() {
-            copy.write(prepared).await;
+        spool_first_part(&mut copy, &mut part, splitter.feed(preparer.feed(&chunk))).await;
+    }
+    let (tail, mut prepared) = preparer.finish();
+    spool_first_part(&mut copy, &mut part, splitter.feed(&tail)).await;
+    let (last, parts) = splitter.finish();
+    spool_first_part(&mut copy, &mut part, last.pieces()).await;
+    if parts.len() > 1 {
+        prepared.verdict = check::verdict_when_split(prepared.verdict, &parts);
+        if parts.len() > MAX_PARTS {
+            prepared.verdict = over_the_most_parts(prepared.normalised.bytes_out, parts.len());
         }
     }
-    let (tail, prepared) = preparer.finish();
+    let first_part = parts.first().map_or(prepared.normalised.bytes_out, |p| p.bytes);
     let spool = match copy {
-        Some(mut copy) if prepared.verdict.is_clean() => {
-            copy.write(&tail).await;
-            copy.finish(prepared.normalised.bytes_out).await
-        }
+        Some(copy) if prepared.verdict.is_clean() => copy.finish(first_part).await,
         _ => None,
     };
-    Ok(Some((prepared, spool)))
+    Ok(Some((prepared, parts, spool)))
+}
+
+/// Writes the pieces of part 1 to the spool; `part` is the part the pieces are in.
+async fn spool_first_part(copy: &mut Option<Spool>, part: &mut u32, pieces: impl Iterator<Item = Piece<'_>>) {
+    for piece in pieces {
+        match piece {
+            Piece::Part(number) => *part = number,
+            Piece::Bytes(bytes) if *part == 1 => {
+                if let Some(copy) = copy.as_mut() {
+                    copy.write(bytes).await;
+                }
+            }
+            Piece::Bytes(_) => {}
+        }
+    }
+}
+
+/// The verdict on a file that would take more than [`MAX_PARTS`] jobs.
+fn over_the_most_parts(bytes: u64, parts: usize) -> Verdict {
+    let problem = Problem {
+        line: 1,
+        column: None,
+        rule: Rule::FileTooLarge {
+            limit_bytes: MAX_PARTS as u64 * MAX_PART_BYTES,
+        },
+    };
+    warn!(
+        bytes,
+        parts,
+        most = MAX_PARTS,
+        "the file would take more import jobs than one file may"
+    );
+    Verdict {
+        rows: 0,
+        bytes,
+        problems: vec![problem],
+        problem_count: 1,
+    }
 }
 
 /// A file that breaks the rules: its report, its record closed, the operator told. No job.
@@ -376,7 +431,10 @@ pub async fn deliver(
     etag: &mut String,
     spool: Option<&Spool>,
 ) -> Result<String, ImportError> {
-    let name = pool::job_name(&record.key);
+    let name = match record.current_part() {
+        Some(part) => pool::part_job_name(&record.key, part.info.number, record.parts.len()),
+        None => pool::job_name(&record.key),
+    };
     for _ in 0..2 {
         let job = app.pool.create_job(&name).await?;
         tracing::Span::current().record("job_id", job.id.as_str());
@@ -443,7 +501,7 @@ async fn upload_with_retries(
                 .await
                 .map(|file| Some(fetch::chunks(file)))
                 .map_err(|e| UploadError::Transient(format!("reading the spooled copy: {e}")))?,
-            None => prepared::source(app, record)
+            None => prepared::upload(app, record)
                 .await
                 .map_err(|e| UploadError::Transient(e.to_string()))?,
         };

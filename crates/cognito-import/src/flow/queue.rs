@@ -112,6 +112,21 @@ async fn start_one(
     report: &mut PassReport,
 ) -> Result<Next, QueueError> {
     let Some(job_id) = record.job_id.clone() else {
+        if record.current_part().is_some() {
+            // The next part of a split file: its job is made and given the part now, its turn.
+            return match next_part_job(app, record, etag).await {
+                Ok(job_id) => start(app, record, etag, report, job_id).await,
+                Err(e) => {
+                    drop_from_queue(
+                        app,
+                        record,
+                        etag,
+                        format!("giving part {} its job failed: {e}", record.part),
+                    )
+                    .await
+                }
+            };
+        }
         return drop_from_queue(app, record, etag, "queued without a job id".into()).await;
     };
     let state = app.pool.describe_job(&job_id).await?;
@@ -138,6 +153,17 @@ async fn start_one(
             return Ok(Next::Started);
         }
     };
+    start(app, record, etag, report, job_id).await
+}
+
+/// StartUserImportJob for a queued record's job (created, uploaded, not expired).
+async fn start(
+    app: &App,
+    record: &mut Record,
+    etag: &mut String,
+    report: &mut PassReport,
+    job_id: String,
+) -> Result<Next, QueueError> {
     match app.pool.start_job(&job_id).await? {
         Start::Started => {
             mark_started(app, record, etag).await?;
@@ -161,6 +187,16 @@ async fn replace_expired(app: &App, record: &mut Record, etag: &mut String, old:
     let fresh = import::deliver(app, &mut fresh_record, &mut fresh_etag, None).await;
     (*record, *etag) = (fresh_record, fresh_etag);
     fresh
+}
+
+/// A job for the next part of a split file, given the part (prepared and cut again from S3). Works
+/// on a copy, as [`replace_expired`] does.
+async fn next_part_job(app: &App, record: &mut Record, etag: &mut String) -> Result<String, ImportError> {
+    info!(part = record.part, parts = record.parts.len(), "the next part's turn");
+    let (mut fresh_record, mut fresh_etag) = (record.clone(), etag.clone());
+    let job = import::deliver(app, &mut fresh_record, &mut fresh_etag, None).await;
+    (*record, *etag) = (fresh_record, fresh_etag);
+    job
 }
 
 fn started(record: &Record, job_id: &str) -> Touched {

@@ -8,14 +8,15 @@ use crate::adapters::ledger::{LedgerError, Open};
 use crate::adapters::logs::{self, LogError};
 use crate::adapters::reports::{self, ReportError};
 use crate::adapters::source;
-use crate::check;
-use crate::flow::prepared;
 use crate::app::App;
+use crate::check;
 use crate::domain::assumptions;
-use crate::domain::job::JobState;
+use crate::domain::job::{JobState, JobStatus};
+use crate::domain::joblog::JobLog;
 use crate::domain::pass_report::{PassReport, Touched};
 use crate::domain::record::{Record, Status, now_secs};
-use crate::domain::report::{self, Summary};
+use crate::domain::report::{self, PartOutcome, Summary};
+use crate::flow::prepared;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TrackError {
@@ -93,7 +94,7 @@ pub async fn complete(
     app: &App,
     log_group: &str,
     record: &mut Record,
-    etag: &str,
+    etag: &mut String,
     state: JobState,
 ) -> Result<Option<Summary>, TrackError> {
     let job_id = state.job_id.clone();
@@ -112,10 +113,30 @@ pub async fn complete(
         return Ok(None);
     }
 
+    // A part of a split file that succeeded, with another to come: the record waits in the queue
+    // for the next part's job. The reports come once, when the last part has finished.
+    if state.status == JobStatus::Succeeded && record.part > 0 && (record.part as usize) < record.parts.len() {
+        let imported = state.imported_users;
+        record.next_part(state).map_err(LedgerError::from)?;
+        *etag = app.ledger.update(record, etag).await?;
+        info!(
+            part = record.part - 1,
+            parts = record.parts.len(),
+            imported,
+            "part imported; the next part waits for its turn"
+        );
+        return Ok(None);
+    }
+    let (log, parts) = if record.parts.is_empty() {
+        (log, Vec::new())
+    } else {
+        every_part(app, log_group, record, log, &state).await?
+    };
+
     let (report_key, lines_key) = report::keys(&app.config.report_prefix, record);
     // A read error is retried by the next pass; a source that is gone gives a report without
     // usernames.
-    let source = prepared::source(app, record)
+    let source = prepared::whole(app, record)
         .await
         .map_err(|e| ReportError::Source(e.to_string()))?;
     if source.is_none() {
@@ -125,6 +146,20 @@ pub async fn complete(
     let outcome = state.status.as_str();
     let source_object = source::planned(app.config.source_object_policy, outcome);
     let (total_seconds, queued_seconds, import_seconds) = report::durations(record, &state);
+    let total = |count: fn(&PartOutcome) -> i64, this: i64| {
+        if parts.is_empty() {
+            this
+        } else {
+            parts.iter().map(count).sum()
+        }
+    };
+    let imported_users = total(|p| p.imported_users, state.imported_users);
+    let skipped_users = total(|p| p.skipped_users, state.skipped_users);
+    let failed_users = total(|p| p.failed_users, state.failed_users);
+    let completion_message = match parts_not_imported(record, &state) {
+        Some(said) => Some(said),
+        None => state.completion_message.clone(),
+    };
     let summary = Summary {
         bucket: record.bucket.clone(),
         key: record.key.clone(),
@@ -133,10 +168,10 @@ pub async fn complete(
         job_id: job_id.clone(),
         job_name: record.job_name.clone(),
         status: state.status,
-        completion_message: state.completion_message.clone(),
-        imported_users: state.imported_users,
-        skipped_users: state.skipped_users,
-        failed_users: state.failed_users,
+        completion_message,
+        imported_users,
+        skipped_users,
+        failed_users,
         bytes: record.size,
         total_seconds,
         queued_seconds,
@@ -149,8 +184,13 @@ pub async fn complete(
         lines_report_key: lines_key.clone(),
         problem_lines,
         source_object,
-        prepared: record.normalised.as_ref().map(check::Normalised::describe).unwrap_or_default(),
+        prepared: record
+            .normalised
+            .as_ref()
+            .map(check::Normalised::describe)
+            .unwrap_or_default(),
         normalised: record.normalised.clone(),
+        parts,
     };
     reports::write_summary(&app.s3, &summary).await?;
 
@@ -159,7 +199,7 @@ pub async fn complete(
     record
         .finished(state, report_key, lines_key)
         .map_err(LedgerError::from)?;
-    app.ledger.update(record, etag).await?;
+    *etag = app.ledger.update(record, etag).await?;
     source::settle(&app.s3, app.config.source_object_policy, record, outcome).await;
     app.notifier.finished(&summary).await;
     // The span names the job: no field twice on one line.
@@ -171,4 +211,71 @@ pub async fn complete(
         "import finished"
     );
     Ok(Some(summary))
+}
+
+/// The last part of a split file has finished: the logs of every part that had a job, their line
+/// numbers the source file's, and each part's outcome.
+async fn every_part(
+    app: &App,
+    log_group: &str,
+    record: &Record,
+    current: JobLog,
+    state: &JobState,
+) -> Result<(JobLog, Vec<PartOutcome>), TrackError> {
+    let mut merged = JobLog::default();
+    let mut outcomes = Vec::new();
+    for (i, part) in record.parts.iter().enumerate() {
+        let number = i as u32 + 1;
+        let (job_id, job_state) = match number.cmp(&record.part) {
+            std::cmp::Ordering::Less => (part.job_id.clone(), part.job_state.clone()),
+            std::cmp::Ordering::Equal => (record.job_id.clone(), Some(state.clone())),
+            std::cmp::Ordering::Greater => (None, None),
+        };
+        let info = &part.info;
+        if number < record.part
+            && let (Some(job_id), Some(job_name)) = (&part.job_id, &part.job_name)
+        {
+            let log = logs::read(&app.logs, log_group, &format!("{job_id}/{job_name}")).await?;
+            merged.append(log, |line| info.source_line(u64::from(line)) as u32);
+        }
+        outcomes.push(PartOutcome {
+            number,
+            first_line: info.first_line,
+            last_line: info.last_line,
+            rows: info.rows,
+            job_id,
+            status: job_state.as_ref().map(|s| s.status),
+            imported_users: job_state.as_ref().map_or(0, |s| s.imported_users),
+            skipped_users: job_state.as_ref().map_or(0, |s| s.skipped_users),
+            failed_users: job_state.as_ref().map_or(0, |s| s.failed_users),
+        });
+    }
+    let info = &record.parts[record.part as usize - 1].info;
+    merged.append(current, |line| info.source_line(u64::from(line)) as u32);
+    Ok((merged, outcomes))
+}
+
+/// For a split file whose current part did not succeed: which part ended how, and which parts
+/// were not imported, by their source lines.
+fn parts_not_imported(record: &Record, state: &JobState) -> Option<String> {
+    let part = record.current_part()?;
+    if state.status == JobStatus::Succeeded {
+        return None;
+    }
+    let count = record.parts.len();
+    let mut said = format!(
+        "part {} of {count} (lines {}-{}) ended {}",
+        part.info.number, part.info.first_line, part.info.last_line, state.status
+    );
+    if let Some(message) = &state.completion_message {
+        said.push_str(&format!(": {message}"));
+    }
+    if let Some(last) = record.parts.last().filter(|last| last.info.number > part.info.number) {
+        let next = &record.parts[part.info.number as usize];
+        said.push_str(&format!(
+            "; parts {}-{count} (lines {}-{}) were not imported",
+            next.info.number, next.info.first_line, last.info.last_line
+        ));
+    }
+    Some(said)
 }
