@@ -285,10 +285,11 @@ impl Pool {
 
 /// A readable job name from the object's file name: `[\w\s+=,.@-]`, 1 to 128 characters. Letters
 /// outside ASCII become `-`, since the API's `\w` may be ASCII-only.
-/// The job name of part `number` of `count`: the file's name, then ` (2/3)` (kept within the 128
-/// characters of a job name).
+/// The job name of part `number` of `count`: the file's name, then ` part 2 of 3` (kept within the
+/// 128 characters of a job name). Not `(2/3)`: a job name allows letters, digits, spaces and
+/// `_+=,.@-` only (`[\w\s+=,.@-]+`), so CreateUserImportJob refuses parentheses and slashes.
 pub fn part_job_name(key: &str, number: u32, count: usize) -> String {
-    let suffix = format!(" ({number}/{count})");
+    let suffix = format!(" part {number} of {count}");
     let name: String = job_name(key).chars().take(128 - suffix.len()).collect();
     format!("{name}{suffix}")
 }

@@ -523,7 +523,7 @@ mod tests {
         let mut record = Record::new(&object(), "e", 1000);
         record.split(vec![part(1, 2, 10), part(2, 11, 15)]);
         assert_eq!((record.part, record.upload_size()), (1, 100));
-        record.uploading("j1", "a.csv (1/2)").unwrap();
+        record.uploading("j1", "a.csv part 1 of 2").unwrap();
         record.queued().unwrap();
         record.started().unwrap();
         let done = |job: &str| JobState {
@@ -548,7 +548,7 @@ mod tests {
             record.parts[0].job_state.as_ref().map(|s| s.status),
             Some(JobStatus::Succeeded)
         );
-        record.uploading("j2", "a.csv (2/2)").unwrap();
+        record.uploading("j2", "a.csv part 2 of 2").unwrap();
         record.queued().unwrap();
         record.started().unwrap();
         // The last part: no next one; the record is closed as a whole.

@@ -279,3 +279,64 @@ fn parts_not_imported(record: &Record, state: &JobState) -> Option<String> {
     }
     Some(said)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::PartInfo;
+    use crate::domain::event::ObjectRef;
+
+    fn state(status: JobStatus, message: Option<&str>) -> JobState {
+        JobState {
+            job_id: "j".into(),
+            status,
+            imported_users: 0,
+            skipped_users: 0,
+            failed_users: 0,
+            completion_message: message.map(str::to_owned),
+            creation_date: None,
+            start_date: None,
+            completion_date: None,
+        }
+    }
+
+    #[test]
+    fn a_part_that_did_not_succeed_is_named_with_the_lines_left_unimported() {
+        let object = ObjectRef {
+            bucket: "b".into(),
+            key: "incoming/big.csv".into(),
+            version_id: None,
+            etag: None,
+            size: None,
+        };
+        let mut record = Record::in_status(&object, Status::Started);
+        let part = |number, first_line, last_line| PartInfo {
+            number,
+            first_line,
+            last_line,
+            rows: last_line - first_line + 1,
+            bytes: 1,
+        };
+        record.split(vec![
+            part(1, 2, 500_001),
+            part(2, 500_002, 1_000_001),
+            part(3, 1_000_002, 1_000_100),
+        ]);
+        assert_eq!(
+            parts_not_imported(&record, &state(JobStatus::Failed, Some("Too many users have failed."))).as_deref(),
+            Some(
+                "part 1 of 3 (lines 2-500001) ended Failed: Too many users have failed.; parts 2-3 (lines \
+                 500002-1000100) were not imported"
+            )
+        );
+        record.part = 3;
+        assert_eq!(
+            parts_not_imported(&record, &state(JobStatus::Stopped, None)).as_deref(),
+            Some("part 3 of 3 (lines 1000002-1000100) ended Stopped")
+        );
+        assert_eq!(parts_not_imported(&record, &state(JobStatus::Succeeded, None)), None);
+        // A file imported whole keeps Cognito's own message.
+        let whole = Record::in_status(&object, Status::Started);
+        assert_eq!(parts_not_imported(&whole, &state(JobStatus::Failed, Some("x"))), None);
+    }
+}
