@@ -87,6 +87,7 @@ pub async fn run(file: &Path, as_json: bool) -> Result<bool, LocalError> {
             "problemLines": summary["problemLines"],
             "normalised": summary["normalised"],
             "prepared": summary["prepared"],
+            "parts": summary["parts"],
         });
         println!("{out}");
     } else {
@@ -100,6 +101,19 @@ pub async fn run(file: &Path, as_json: bool) -> Result<bool, LocalError> {
             println!("message:  {m}");
         }
         print_prepared(&summary["prepared"]);
+        for part in summary["parts"].as_array().into_iter().flatten() {
+            println!(
+                "part {}:   lines {}-{}, job {}: {} — {} imported, {} skipped, {} failed",
+                part["number"],
+                part["firstLine"],
+                part["lastLine"],
+                text(&part["jobId"]),
+                text(&part["status"]),
+                part["importedUsers"],
+                part["skippedUsers"],
+                part["failedUsers"]
+            );
+        }
         println!("report:   s3://{BUCKET}/{report_key}");
         println!("lines:    s3://{BUCKET}/{}", text(&summary["linesReportKey"]));
         for line in summary["problemLines"].as_array().into_iter().flatten() {

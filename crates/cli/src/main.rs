@@ -1,4 +1,4 @@
-//! The operator's command line, `cognito-import`: `local`, `handle`, `generate`.
+//! The operator's command line, `cognito-import`: `local`, `handle`, `generate`, `check`.
 
 mod check;
 mod local;

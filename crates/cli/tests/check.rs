@@ -25,6 +25,24 @@ impl Run {
         )
     }
 
+    /// Asserts the exit status.
+    #[track_caller]
+    fn exits(&self, code: i32) {
+        assert_eq!(self.code, Some(code), "{}", self.show());
+    }
+
+    /// Asserts that stdout holds `text`.
+    #[track_caller]
+    fn says(&self, text: impl AsRef<str>) {
+        assert!(self.stdout.contains(text.as_ref()), "{}", self.show());
+    }
+
+    /// Asserts that stderr holds `text`.
+    #[track_caller]
+    fn warns(&self, text: impl AsRef<str>) {
+        assert!(self.stderr.contains(text.as_ref()), "{}", self.show());
+    }
+
     fn json(&self) -> Value {
         serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.show()))
     }
@@ -196,7 +214,7 @@ fn what_normalising_changes_is_said_for_people_and_in_json() {
     let path = dir.path().join("excel.csv");
     std::fs::write(&path, Exporter::ExcelCsvUtf8.write(&COLUMNS, &table())).unwrap();
     let run = check([&path]);
-    assert_eq!(run.code, Some(0), "{}", run.show());
+    run.exits(0);
     for said in [
         "normalising would change:",
         "  byte-order mark removed",
@@ -211,7 +229,7 @@ fn what_normalising_changes_is_said_for_people_and_in_json() {
     }
 
     let run = check([path.as_os_str(), "--json".as_ref()]);
-    assert_eq!(run.code, Some(0), "{}", run.show());
+    run.exits(0);
     let report = run.json();
     assert_eq!(report["ok"], true);
     assert_eq!(report["rows"], 4);
@@ -251,19 +269,9 @@ fn a_windows_1252_file_is_refused_naming_line_and_column_and_nothing_is_written(
     std::fs::write(&path, Exporter::ExcelCsv.write(&COLUMNS, &rows)).unwrap();
     let fixed = dir.path().join("fixed.csv");
     let run = check([path.as_os_str(), "--fix".as_ref(), fixed.as_os_str()]);
-    assert_eq!(run.code, Some(1), "{}", run.show());
-    assert!(
-        run.stdout
-            .contains("line 3, column name: not valid UTF-8: save the file as \"CSV UTF-8\""),
-        "{}",
-        run.show()
-    );
-    assert!(
-        run.stdout
-            .contains("NOT OK: the file would not import (1 problem); nothing written"),
-        "{}",
-        run.show()
-    );
+    run.exits(1);
+    run.says("line 3, column name: not valid UTF-8: save the file as \"CSV UTF-8\"");
+    run.says("NOT OK: the file would not import (1 problem); nothing written");
     assert!(!fixed.exists());
     assert_eq!(files_in(dir.path()), ["excel-1252.csv"]);
 
@@ -289,13 +297,8 @@ fn a_line_break_inside_a_quoted_value_is_refused_naming_line_and_column() {
     std::fs::write(&path, Exporter::Pandas.write(&COLUMNS, &rows)).unwrap();
     let fixed = dir.path().join("fixed.csv");
     let run = check([path.as_os_str(), "--fix".as_ref(), fixed.as_os_str()]);
-    assert_eq!(run.code, Some(1), "{}", run.show());
-    assert!(
-        run.stdout
-            .contains("line 3, column name: a quoted value holds a line break"),
-        "{}",
-        run.show()
-    );
+    run.exits(1);
+    run.says("line 3, column name: a quoted value holds a line break");
     assert!(!run.stdout.contains("Ann"), "a value echoed: {}", run.show());
     assert!(!fixed.exists());
 }
@@ -317,13 +320,8 @@ fn the_header_file_is_get_csv_headers_answer_or_a_csv_line() {
     let file = custom_file(dir.path());
     // Against the standard attributes, custom:tier is not the pool's.
     let run = check([&file]);
-    assert_eq!(run.code, Some(1), "{}", run.show());
-    assert!(
-        run.stdout
-            .contains("line 1, column custom:tier: not a column of the pool's header"),
-        "{}",
-        run.show()
-    );
+    run.exits(1);
+    run.says("line 1, column custom:tier: not a column of the pool's header");
 
     let answer = dir.path().join("header.json");
     let mut header = synth::standard_header();
@@ -337,7 +335,7 @@ fn the_header_file_is_get_csv_headers_answer_or_a_csv_line() {
     std::fs::write(&one_line, format!("\u{feff}{}\r\n", header.join(","))).unwrap();
     for header_file in [&answer, &one_line] {
         let run = check([file.as_os_str(), "--header-file".as_ref(), header_file.as_os_str()]);
-        assert_eq!(run.code, Some(0), "{}", run.show());
+        run.exits(0);
         assert!(
             run.stdout.contains(&format!(
                 "checked:    against the header in {} (offline: MFA optional, auto-verified email and \
@@ -364,13 +362,8 @@ fn the_header_file_is_get_csv_headers_answer_or_a_csv_line() {
         answer.as_os_str(),
         "--require-full-header".as_ref(),
     ]);
-    assert_eq!(run.code, Some(1), "{}", run.show());
-    assert!(
-        run.stdout
-            .contains("line 1, column phone_number: missing from the header"),
-        "{}",
-        run.show()
-    );
+    run.exits(1);
+    run.says("line 1, column phone_number: missing from the header");
 }
 
 #[test]
@@ -385,23 +378,13 @@ fn offline_settings_stand_for_the_pools() {
     .unwrap();
     // The defaults refuse least.
     let run = check([&path]);
-    assert_eq!(run.code, Some(0), "{}", run.show());
+    run.exits(0);
     let run = check([path.as_os_str(), "--auto-verified".as_ref(), "email".as_ref()]);
-    assert_eq!(run.code, Some(1), "{}", run.show());
-    assert!(
-        run.stdout
-            .contains("line 2, column email_verified: must be true: the pool auto-verifies only this attribute"),
-        "{}",
-        run.show()
-    );
+    run.exits(1);
+    run.says("line 2, column email_verified: must be true: the pool auto-verifies only this attribute");
     let run = check([path.as_os_str(), "--mfa".as_ref(), "off".as_ref()]);
-    assert_eq!(run.code, Some(1), "{}", run.show());
-    assert!(
-        run.stdout
-            .contains("line 2, column cognito:mfa_enabled: must not be true: MFA is off in the pool"),
-        "{}",
-        run.show()
-    );
+    run.exits(1);
+    run.says("line 2, column cognito:mfa_enabled: must not be true: MFA is off in the pool");
     // A quoted field read as Cognito's dialect is a quoted value.
     let quoted = dir.path().join("quoted.csv");
     std::fs::write(
@@ -411,7 +394,7 @@ fn offline_settings_stand_for_the_pools() {
     .unwrap();
     assert_eq!(check([&quoted]).code, Some(0));
     let run = check([quoted.as_os_str(), "--dialect".as_ref(), "cognito".as_ref()]);
-    assert_eq!(run.code, Some(1), "{}", run.show());
+    run.exits(1);
     assert!(
         run.stdout
             .contains("line 2, column cognito:username: wrapped in double quotes")
@@ -424,18 +407,18 @@ fn usage_and_io_errors_exit_2() {
     let file = custom_file(dir.path());
     let missing = dir.path().join("missing.csv");
     let run = check([&missing]);
-    assert_eq!(run.code, Some(2), "{}", run.show());
-    assert!(run.stderr.contains("cannot open"), "{}", run.show());
+    run.exits(2);
+    run.warns("cannot open");
     let run = check([file.as_os_str(), "--header-file".as_ref(), missing.as_os_str()]);
-    assert_eq!(run.code, Some(2), "{}", run.show());
+    run.exits(2);
     let not_a_header = dir.path().join("bad.json");
     std::fs::write(&not_a_header, r#"{"UserPoolId": "us-east-1_Abc"}"#).unwrap();
     let run = check([file.as_os_str(), "--header-file".as_ref(), not_a_header.as_os_str()]);
-    assert_eq!(run.code, Some(2), "{}", run.show());
-    assert!(run.stderr.contains("no \"CSVHeader\" list"), "{}", run.show());
+    run.exits(2);
+    run.warns("no \"CSVHeader\" list");
     let nowhere = dir.path().join("no/such/dir/out.csv");
     let run = check([file.as_os_str(), "--fix".as_ref(), nowhere.as_os_str()]);
-    assert_eq!(run.code, Some(2), "{}", run.show());
+    run.exits(2);
     for args in [
         vec!["--pool", "us-east-1_Abc", "--header-file", "h.csv"],
         vec!["--pool", "us-east-1_Abc", "--mfa", "on"],
@@ -490,7 +473,7 @@ async fn a_live_pool_decides_its_own_rules() {
     let run = tokio::task::spawn_blocking(move || check_with_env(&args, &with_pool))
         .await
         .unwrap();
-    assert_eq!(run.code, Some(1), "{}", run.show());
+    run.exits(1);
     assert!(
         run.stdout.contains(&format!(
             "checked:    against the user pool {pool_id} (MFA on, auto-verified email)"
@@ -513,13 +496,13 @@ async fn a_live_pool_decides_its_own_rules() {
         .collect();
     std::fs::write(&header, json!({"CSVHeader": columns}).to_string()).unwrap();
     let run = check([path.as_os_str(), "--header-file".as_ref(), header.as_os_str()]);
-    assert_eq!(run.code, Some(0), "{}", run.show());
+    run.exits(0);
     // A pool that does not exist is an error, not a verdict.
     let args = [path.display().to_string(), "--pool".into(), "us-east-1_Nope".into()];
     let run = tokio::task::spawn_blocking(move || check_with_env(&args, &env))
         .await
         .unwrap();
-    assert_eq!(run.code, Some(2), "{}", run.show());
+    run.exits(2);
     assert!(
         run.stderr.contains("cannot read the rules of the pool us-east-1_Nope")
             && run.stderr.contains("User pool us-east-1_Nope does not exist."),
@@ -603,7 +586,7 @@ fn a_file_over_the_byte_limit_splits_into_parts() {
         out.as_os_str(),
         "--json".as_ref(),
     ]);
-    assert_eq!(run.code, Some(0), "{}", run.show());
+    run.exits(0);
     let report = run.json();
     assert_eq!(report["ok"], true);
     assert_eq!(report["problems"], json!([]));
@@ -669,7 +652,7 @@ fn a_file_over_the_row_limit_splits_into_parts() {
         "--fix".as_ref(),
         out.as_os_str(),
     ]);
-    assert_eq!(run.code, Some(0), "{}", run.show());
+    run.exits(0);
     for said in [
         "rows:       500003\n",
         "parts:      2 (over 500000 rows or 100000000 bytes as one file",
@@ -689,11 +672,6 @@ fn a_file_over_the_row_limit_splits_into_parts() {
     writeln!(file, "bad,bad@example.com,maybe").unwrap();
     drop(file);
     let run = check([path.as_os_str(), "--header-file".as_ref(), header_file.as_os_str()]);
-    assert_eq!(run.code, Some(1), "{}", run.show());
-    assert!(
-        run.stdout
-            .contains("problems:   1\n  line 500005, column email_verified: must be true or false"),
-        "{}",
-        run.show()
-    );
+    run.exits(1);
+    run.says("problems:   1\n  line 500005, column email_verified: must be true or false");
 }

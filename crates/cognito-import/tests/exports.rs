@@ -153,6 +153,10 @@ async fn a_skipped_row_of_a_quoted_file_is_reported_with_its_line_and_username()
     assert!(bob[0].starts_with("3,quote-all-bob,SKIPPED"), "{lines}");
 }
 
+fn row(values: &[&str]) -> Vec<String> {
+    values.iter().map(|v| v.to_string()).collect()
+}
+
 /// A file refused before any job: its report names each problem by line and column, no value.
 async fn refused(bytes: &[u8]) -> Vec<Value> {
     let sb = sandbox().await;
@@ -175,22 +179,8 @@ async fn refused(bytes: &[u8]) -> Vec<Value> {
 #[tokio::test]
 async fn excels_plain_csv_in_windows_1252_is_refused_naming_line_and_column() {
     let rows = vec![
-        vec![
-            "ann".into(),
-            "ann@example.com".into(),
-            "true".into(),
-            "Ann".into(),
-            "Ann Lee".into(),
-            "".into(),
-        ],
-        vec![
-            "zoe".into(),
-            "zoe@example.com".into(),
-            "true".into(),
-            "Zoë".into(),
-            "Zoë Ünal".into(),
-            "".into(),
-        ],
+        row(&["ann", "ann@example.com", "true", "Ann", "Ann Lee", ""]),
+        row(&["zoe", "zoe@example.com", "true", "Zoë", "Zoë Ünal", ""]),
     ];
     let problems = refused(&Exporter::ExcelCsv.write(&HEADER, &rows)).await;
     assert_eq!(problems.len(), 1, "{problems:?}");
@@ -202,22 +192,8 @@ async fn excels_plain_csv_in_windows_1252_is_refused_naming_line_and_column() {
 #[tokio::test]
 async fn a_line_break_inside_a_cell_is_refused_naming_line_and_column() {
     let rows = vec![
-        vec![
-            "ann".into(),
-            "ann@example.com".into(),
-            "true".into(),
-            "Ann".into(),
-            "Ann".into(),
-            "1 Main St\nFloor 2".into(),
-        ],
-        vec![
-            "bob".into(),
-            "bob@example.com".into(),
-            "true".into(),
-            "Bob".into(),
-            "Bob".into(),
-            "".into(),
-        ],
+        row(&["ann", "ann@example.com", "true", "Ann", "Ann", "1 Main St\nFloor 2"]),
+        row(&["bob", "bob@example.com", "true", "Bob", "Bob", ""]),
     ];
     let problems = refused(&Exporter::ExcelCsvUtf8.write(&HEADER, &rows)).await;
     let found: Vec<(u64, &str, &str)> = problems

@@ -337,11 +337,7 @@ impl Decoder {
         match self.state {
             State::FieldStart | State::Unquoted => match byte {
                 LINE_END => self.end_record(),
-                b'\r' => {
-                    self.changes.line_ends_converted += 1;
-                    self.end_record();
-                    self.after_cr = true;
-                }
+                b'\r' => self.cr_line_end(),
                 b'"' if self.state == State::FieldStart && self.rfc != Some(false) => {
                     if self.rfc.is_none() {
                         self.decide_rfc();
@@ -357,9 +353,7 @@ impl Decoder {
                         // A value ending in a backslash, then the separator.
                         Some(true) => {
                             self.report(self.line, self.field, Rule::TrailingBackslash);
-                            self.out.push(b',');
-                            self.field += 1;
-                            self.state = State::FieldStart;
+                            self.separator();
                         }
                         // An escaped comma, unless a quoted field later says otherwise.
                         None => {
@@ -369,11 +363,7 @@ impl Decoder {
                         Some(false) => self.out.push(b','),
                     }
                 }
-                b',' => {
-                    self.out.push(b',');
-                    self.field += 1;
-                    self.state = State::FieldStart;
-                }
+                b',' => self.separator(),
                 other => {
                     self.out.push(other);
                     self.backslash = other == b'\\';
@@ -416,36 +406,36 @@ impl Decoder {
                         self.report(self.line, self.field, Rule::TrailingBackslash);
                     }
                     self.backslash = false;
-                    self.out.push(b',');
-                    self.field += 1;
-                    self.state = State::FieldStart;
+                    self.separator();
                 }
                 LINE_END => self.end_record(),
-                b'\r' => {
-                    self.changes.line_ends_converted += 1;
-                    self.end_record();
-                    self.after_cr = true;
-                }
+                b'\r' => self.cr_line_end(),
                 _ => {
                     self.report(self.line, self.field, Rule::TextAfterQuote);
                     self.state = State::AfterQuote;
                 }
             },
             State::AfterQuote => match byte {
-                b',' => {
-                    self.out.push(b',');
-                    self.field += 1;
-                    self.state = State::FieldStart;
-                }
+                b',' => self.separator(),
                 LINE_END => self.end_record(),
-                b'\r' => {
-                    self.changes.line_ends_converted += 1;
-                    self.end_record();
-                    self.after_cr = true;
-                }
+                b'\r' => self.cr_line_end(),
                 _ => {}
             },
         }
+    }
+
+    /// A `\r` outside quotes: a line end (a `\n` right after it is part of it).
+    fn cr_line_end(&mut self) {
+        self.changes.line_ends_converted += 1;
+        self.end_record();
+        self.after_cr = true;
+    }
+
+    /// A field separator outside quotes.
+    fn separator(&mut self) {
+        self.out.push(b',');
+        self.field += 1;
+        self.state = State::FieldStart;
     }
 
     /// A line end outside quotes: the record is over.

@@ -98,6 +98,22 @@ pub struct JobState {
 }
 
 impl JobState {
+    /// A finished job's state, for tests.
+    #[cfg(test)]
+    pub fn ended(job_id: &str, status: JobStatus, imported_users: i64, completion_message: Option<&str>) -> JobState {
+        JobState {
+            job_id: job_id.into(),
+            status,
+            imported_users,
+            skipped_users: 0,
+            failed_users: 0,
+            completion_message: completion_message.map(str::to_owned),
+            creation_date: None,
+            start_date: None,
+            completion_date: None,
+        }
+    }
+
     pub fn is_finished(&self) -> bool {
         self.status.is_finished()
     }

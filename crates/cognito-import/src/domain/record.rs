@@ -526,17 +526,7 @@ mod tests {
         record.uploading("j1", "a.csv part 1 of 2").unwrap();
         record.queued().unwrap();
         record.started().unwrap();
-        let done = |job: &str| JobState {
-            job_id: job.into(),
-            status: JobStatus::Succeeded,
-            imported_users: 9,
-            skipped_users: 0,
-            failed_users: 0,
-            completion_message: None,
-            creation_date: None,
-            start_date: None,
-            completion_date: None,
-        };
+        let done = |job: &str| JobState::ended(job, JobStatus::Succeeded, 9, None);
         assert_eq!(record.next_part(done("j1")), Ok(true));
         assert_eq!(record.status(), Status::Queued);
         assert_eq!(
@@ -570,17 +560,7 @@ mod tests {
         record.uploading("import-1", "a.csv").unwrap();
         record.queued().unwrap();
         record.started().unwrap();
-        let state = JobState {
-            job_id: "import-1".into(),
-            status: JobStatus::Succeeded,
-            imported_users: 1,
-            skipped_users: 0,
-            failed_users: 0,
-            completion_message: None,
-            creation_date: None,
-            start_date: None,
-            completion_date: None,
-        };
+        let state = JobState::ended("import-1", JobStatus::Succeeded, 1, None);
         record.finished(state, "r.json".into(), "r.lines.csv".into()).unwrap();
         assert_eq!(record.status(), Status::Succeeded);
         assert!(record.status().is_final());

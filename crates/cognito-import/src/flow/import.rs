@@ -4,9 +4,10 @@
 //! 2. **pin** — HeadObject of the version the event names (versionId, or If-Match on its ETag);
 //! 3. **claim** — the ledger's conditional write: one invocation per object version;
 //! 4. **prepare and check** — the pool's rules, then the whole object in one streaming pass:
-//!    decoded into Cognito's dialect and its header completed ([`check::Preparer`]), checked, and
-//!    spooled as prepared; problems → a report and no job;
-//! 5. **create** — CreateUserImportJob, named after the file;
+//!    decoded into Cognito's dialect and its header completed ([`check::Preparer`]), checked, cut
+//!    into parts where it is over Cognito's limits ([`check::Splitter`]), and spooled as prepared
+//!    (the first part); problems → a report and no job;
+//! 5. **create** — CreateUserImportJob, named after the file (and the part);
 //! 6. **upload** — the prepared file (the spool, or the pinned version prepared again) streamed to
 //!    the pre-signed URL; transient failures retried while the URL lives, else one fresh job — a
 //!    job is never started twice for one object.

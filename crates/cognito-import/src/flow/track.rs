@@ -287,17 +287,7 @@ mod tests {
     use crate::domain::event::ObjectRef;
 
     fn state(status: JobStatus, message: Option<&str>) -> JobState {
-        JobState {
-            job_id: "j".into(),
-            status,
-            imported_users: 0,
-            skipped_users: 0,
-            failed_users: 0,
-            completion_message: message.map(str::to_owned),
-            creation_date: None,
-            start_date: None,
-            completion_date: None,
-        }
+        JobState::ended("j", status, 0, message)
     }
 
     #[test]
