@@ -176,6 +176,11 @@ impl Checker {
         }
     }
 
+    /// How many lines of what was fed have ended (by `\n`) so far.
+    pub fn lines_ended(&self) -> u64 {
+        self.lines
+    }
+
     /// Ends the file (a last line without `\n` is a line) and gives the verdict.
     pub fn finish(mut self) -> Verdict {
         if self.skipping {

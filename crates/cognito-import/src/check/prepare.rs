@@ -124,7 +124,7 @@ impl Preparer {
     /// Prepares the next chunk; returns the bytes to upload for it (often the chunk itself).
     pub fn feed<'a>(&'a mut self, chunk: &'a [u8]) -> &'a [u8] {
         self.bytes_in += chunk.len() as u64;
-        let decoded = self.decoder.feed(chunk);
+        let decoded = self.decoder.feed(chunk, self.checker.lines_ended());
         let completed = self.completer.feed(decoded);
         self.checker.feed(completed);
         self.bytes_out += completed.len() as u64;
