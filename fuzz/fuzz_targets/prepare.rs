@@ -7,7 +7,7 @@
 //! |-------|---------|
 //! | 0     | bits 0-1 the dialect (auto, cognito, rfc4180, auto), bit 2 complete the header, bit 3 the pool requires `given_name` |
 //! | 1..3  | a position (u16) where the file is cut in two chunks |
-//! | 3..6  | three chunk sizes (0 feeds an empty chunk), used in turn for the third feeding |
+//! | 3..6  | three chunk sizes, 0 to 16 (0 feeds an empty chunk), used in turn for the third feeding |
 //! | 6..   | the file |
 //!
 //! Properties, beyond "no panic":
@@ -63,15 +63,20 @@ fuzz_target!(|data: &[u8]| {
     let cut = (u16::from_le_bytes([prefix[1], prefix[2]]) as usize).min(file.len());
     let halves = prepare(&rules, options, [file[..cut].to_vec(), file[cut..].to_vec()].into_iter());
     assert_eq!(whole, halves, "cut at {cut}");
-    let sizes = &prefix[3..6];
-    let mut at = 0;
+    // Chunk sizes 0 to 16 in turn (0 feeds an empty chunk); all three 0: one byte at a time.
+    let mut sizes: Vec<usize> = prefix[3..6].iter().map(|&s| s as usize % 17).collect();
+    if sizes.iter().all(|&s| s == 0) {
+        sizes = vec![1];
+    }
+    let (mut at, mut turn) = (0, 0);
     let pieces = std::iter::from_fn(|| {
         if at >= file.len() {
             return None;
         }
-        let size = sizes[at % 3] as usize % 17;
-        let piece = file[at..(at + size).min(file.len())].to_vec();
-        at += size.max(1).min(file.len() - at);
+        let size = sizes[turn % sizes.len()].min(file.len() - at);
+        turn += 1;
+        let piece = file[at..at + size].to_vec();
+        at += size;
         Some(piece)
     });
     let small = prepare(&rules, options, pieces);
