@@ -215,6 +215,17 @@ impl Record {
         }
     }
 
+    /// The object version this record is about, as an event would name it.
+    pub fn object(&self) -> ObjectRef {
+        ObjectRef {
+            bucket: self.bucket.clone(),
+            key: self.key.clone(),
+            version_id: self.version_id.clone(),
+            etag: Some(self.etag.clone()),
+            size: Some(self.size),
+        }
+    }
+
     /// The part being imported, if the file is split.
     pub fn current_part(&self) -> Option<&Part> {
         (self.part as usize).checked_sub(1).and_then(|i| self.parts.get(i))

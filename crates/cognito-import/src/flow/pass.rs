@@ -20,7 +20,6 @@ use tracing::{Instrument, info, info_span, warn};
 use crate::adapters::ledger::{LedgerError, Open};
 use crate::adapters::lock::{Lock, LockError};
 use crate::app::App;
-use crate::domain::event::ObjectRef;
 use crate::domain::outcome::Outcome;
 use crate::domain::pass_report::{PassReport, Touched};
 use crate::domain::record::{Record, Status, now_secs};
@@ -108,14 +107,7 @@ async fn resume(app: &App, records: &Open, report: &mut PassReport) -> Option<Ou
         import::give_up(app, record.clone(), etag).await
     } else {
         info!(key = %record.key, status = ?record.status(), attempts = record.attempts, "taking the object up again");
-        let object = ObjectRef {
-            bucket: record.bucket.clone(),
-            key: record.key.clone(),
-            version_id: record.version_id.clone(),
-            etag: Some(record.etag.clone()),
-            size: Some(record.size),
-        };
-        let outcome = import::process(app, &object).await;
+        let outcome = import::process(app, &record.object()).await;
         untouched(app, record, etag, &outcome).await;
         outcome
     };
@@ -169,6 +161,7 @@ async fn heartbeat(app: &App, records: &mut Open) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::event::ObjectRef;
 
     fn record(status: Status, attempts: u32, idle: u64) -> Record {
         let object = ObjectRef {

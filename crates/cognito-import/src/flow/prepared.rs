@@ -34,14 +34,13 @@ pub async fn whole(app: &App, record: &Record) -> Result<Option<Chunks>, Prepare
 
 async fn read(app: &App, record: &Record, part: Option<u32>, size: u64) -> Result<Option<Chunks>, PreparedError> {
     let changed = record.normalised.as_ref().is_some_and(Normalised::changed);
-    let Some(body) = objects::open(&app.s3, record).await? else {
-        return Ok(None);
-    };
     if !changed && part.is_none() {
-        return Ok(Some(fetch::chunks(body)));
+        return Ok(objects::open(&app.s3, record).await?.map(fetch::chunks));
     }
-    // Read again below, prepared (ranged GETs of the same pinned version).
-    drop(body);
+    // Prepared from ranged GETs of the pinned version: a HeadObject says whether it is still there.
+    if objects::pin(&app.s3, &record.object()).await?.is_none() {
+        return Ok(None);
+    }
     let rules = app.pool.rules(app.config.require_full_header).await?;
     let options = app.config.prepare_options();
     Ok(Some(fetch::prepared(&app.s3, record, &rules, options, part, size)))
