@@ -47,6 +47,7 @@ fuzz_target!(|data: &[u8]| {
     let options = Options {
         dialect,
         complete_header: prefix[0] & 4 != 0,
+        hashing: None,
     };
     let rules = PoolRules {
         header: ["cognito:username", "email", "email_verified", "given_name", "name", "cognito:mfa_enabled"]

@@ -58,7 +58,7 @@ fn run_measured(cmd: &mut Command) -> (Duration, u64, String) {
 }
 
 async fn floor(sb: &Sandbox, key: &str, size: u64) -> Duration {
-    let job = sb.app.pool.create_job("floor").await.unwrap();
+    let job = sb.app.pool.create_job("floor", None).await.unwrap();
     let started = Instant::now();
     let object = sb.app.s3.get_object().bucket(BUCKET).key(key).send().await.unwrap();
     upload::put(&sb.app.http, &job.presigned_url, fetch::chunks(object.body), size)

@@ -43,6 +43,7 @@ fn preparer(rules: &check::PoolRules) -> impl FnMut(&mut dyn Iterator<Item = &[u
     let options = check::Options {
         dialect: check::Dialect::Auto,
         complete_header: true,
+        hashing: None,
     };
     move |chunks| {
         let mut preparer = check::Preparer::new(rules, options);

@@ -4,9 +4,9 @@
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::operation::start_user_import_job::StartUserImportJobError;
-use aws_sdk_cognitoidentityprovider::types::{AttributeDataType, UserPoolMfaType, UserPoolType};
+use aws_sdk_cognitoidentityprovider::types::{AttributeDataType, PasswordHashingAlgorithmType, UserPoolMfaType, UserPoolType};
 
-use crate::check::{AutoVerified, Mfa, PoolRules};
+use crate::check::{AutoVerified, HashAlgorithm, Mfa, PoolRules};
 use crate::domain::assumptions;
 use crate::domain::job::{JobState, JobStatus};
 
@@ -178,13 +178,16 @@ impl Pool {
         })
     }
 
-    pub async fn create_job(&self, name: &str) -> Result<NewJob, PoolError> {
+    /// Creates a job; with `hashing`, a hash job: its users' `password_hash` values are of that
+    /// algorithm.
+    pub async fn create_job(&self, name: &str, hashing: Option<HashAlgorithm>) -> Result<NewJob, PoolError> {
         let job = self
             .client
             .create_user_import_job()
             .user_pool_id(&self.pool_id)
             .job_name(name)
             .cloud_watch_logs_role_arn(&self.logs_role_arn)
+            .set_password_hashing_algorithm(hashing.map(|a| PasswordHashingAlgorithmType::from(a.api_name())))
             .send()
             .await
             .map_err(|e| call_error("CreateUserImportJob", e))?

@@ -14,7 +14,7 @@ use crate::adapters::fetch::Chunks;
 use crate::check::Verdict;
 use crate::domain::joblog::JobLog;
 use crate::domain::record::Record;
-use crate::domain::report::{Joiner, LineOutcome, LineSplitter, Rejection, Summary, keys};
+use crate::domain::report::{ImportedHashes, Joiner, LineOutcome, LineSplitter, Rejection, Summary, keys};
 
 /// Writing a report failed.
 #[derive(Debug, thiserror::Error)]
@@ -80,25 +80,26 @@ pub async fn join_source<W: std::io::Write>(mut body: Chunks, joiner: &mut Joine
 }
 
 /// Writes the per-line CSV through a local temporary file (flat memory for 500,000 lines) and
-/// puts it at `key`; returns the listed failed or skipped lines.
+/// puts it at `key`; returns the listed failed or skipped lines, and for a hash file the users
+/// imported with and without a hash.
 pub async fn write_lines(
     s3: &Client,
     bucket: &str,
     key: &str,
     log: &JobLog,
     source: Option<Chunks>,
-) -> Result<Vec<LineOutcome>, ReportError> {
+) -> Result<(Vec<LineOutcome>, Option<ImportedHashes>), ReportError> {
     let file = crate::adapters::spool::owned_temp_file("lines-", ".csv")?;
     let mut joiner = Joiner::new(log, std::io::BufWriter::new(file.reopen()?))?;
     if let Some(body) = source {
         join_source(body, &mut joiner).await?;
     }
-    let (listed, mut out) = joiner.finish()?;
+    let (listed, hashes, mut out) = joiner.finish()?;
     out.flush()?;
     drop(out);
     let body = ByteStream::from_path(file.path())
         .await
         .map_err(|e| ReportError::Disk(std::io::Error::other(e)))?;
     put(s3, bucket, key, "text/csv; charset=utf-8", body).await?;
-    Ok(listed)
+    Ok((listed, hashes))
 }

@@ -13,6 +13,7 @@
 
 use memchr::memchr_iter;
 
+use super::hashes::PASSWORD_HASH;
 use super::header::USERNAME;
 use super::limits::{LINE_END, MAX_ROW_BYTES, looks_like_data, same_column};
 use super::pool_rules::PoolRules;
@@ -63,8 +64,13 @@ impl Completer {
                 line_started: false,
             }
         };
+        // `password_hash` is matched like a pool column (listed by the pool or not), never added.
+        let mut pool = rules.header.clone();
+        if !pool.iter().any(|p| p == PASSWORD_HASH) {
+            pool.push(PASSWORD_HASH.to_owned());
+        }
         Completer {
-            pool: rules.header.clone(),
+            pool,
             required: rules.required.clone(),
             state,
             changes: Completed::default(),
@@ -175,7 +181,8 @@ impl Completer {
             for (i, pool_name) in self.pool.iter().enumerate() {
                 let present = matched.contains(&Some(i));
                 let required = pool_name == USERNAME || self.required.contains(pool_name);
-                if !present && !required {
+                // An empty hash column would make a hash job of a file that had none.
+                if !present && !required && pool_name != PASSWORD_HASH {
                     self.out.push(b',');
                     self.out.extend_from_slice(pool_name.as_bytes());
                     suffix.push(b',');
@@ -215,6 +222,7 @@ mod tests {
         Options {
             dialect: Dialect::Auto,
             complete_header: true,
+            hashing: None,
         }
     }
 

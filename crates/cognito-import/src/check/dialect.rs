@@ -505,6 +505,7 @@ mod tests {
         let options = Options {
             dialect,
             complete_header: false,
+            hashing: None,
         };
         let (out, prepared) = prepare(&rules(), options, text);
         let mut problems = found(&prepared.verdict);

@@ -1,6 +1,7 @@
 //! Line 1: the file's header read and matched against the pool's, into the table of columns (each with
 //! its rule) that the rows are checked against.
 
+use super::hashes::{HashAlgorithm, PASSWORD_HASH};
 use super::limits::{BOM, MAX_ROW_CHARS, is_number_attribute, is_trimmed, looks_like_data, same_column};
 use super::pool_rules::{AutoVerified, Mfa, PoolRules};
 use super::problem::{Rule, Sink};
@@ -28,6 +29,8 @@ pub(super) enum Kind {
     UpdatedAt,
     MfaEnabled,
     Number,
+    /// `password_hash` ([`super::hashes`]).
+    PasswordHash,
 }
 
 /// One column of the file's header, with its rule.
@@ -57,6 +60,8 @@ pub(super) struct Columns {
     pub(super) mfa: Mfa,
     /// The attributes the pool auto-verifies.
     pub(super) auto_verified: AutoVerified,
+    /// `PASSWORD_HASHING_ALGORITHM`: every hash must be of it (else any algorithm may be).
+    pub(super) hashing: Option<HashAlgorithm>,
 }
 
 impl Default for Columns {
@@ -71,6 +76,7 @@ impl Default for Columns {
             phone_verified_col: None,
             mfa: Mfa::Off,
             auto_verified: AutoVerified::Email,
+            hashing: None,
         }
     }
 }
@@ -78,7 +84,13 @@ impl Default for Columns {
 /// Checks line 1 (`content`, without its line end) against the pool's header: reports its problems to
 /// `sink` and, when it has none and is the pool's, gives the column table. `ends` is [`split`]'s buffer.
 #[cold]
-pub(super) fn read(content: &[u8], rules: &PoolRules, ends: &mut Vec<u32>, sink: &mut Sink) -> Option<Columns> {
+pub(super) fn read(
+    content: &[u8],
+    rules: &PoolRules,
+    hashing: Option<HashAlgorithm>,
+    ends: &mut Vec<u32>,
+    sink: &mut Sink,
+) -> Option<Columns> {
     let content = match content.strip_prefix(BOM) {
         Some(rest) => {
             sink.push(1, None, Rule::ByteOrderMark);
@@ -109,7 +121,7 @@ pub(super) fn read(content: &[u8], rules: &PoolRules, ends: &mut Vec<u32>, sink:
         .map(|name| name.trim_ascii().replace("\\,", ","))
         .collect();
     let pool = &rules.header;
-    let known = |name: &str| pool.iter().any(|p| same_column(name, p));
+    let known = |name: &str| same_column(name, PASSWORD_HASH) || pool.iter().any(|p| same_column(name, p));
     let unknown = names.iter().filter(|n| !known(n)).count();
     if looks_like_data(unknown, names.len()) {
         sink.push(1, None, Rule::NotHeader);
@@ -127,8 +139,10 @@ pub(super) fn read(content: &[u8], rules: &PoolRules, ends: &mut Vec<u32>, sink:
     }
     let present = |pool_name: &str| names.iter().any(|n| same_column(n, pool_name));
     for pool_name in pool {
-        let needed =
-            rules.require_full_header || pool_name == USERNAME || rules.required.iter().any(|r| r == pool_name);
+        // A file without `password_hash` is no hash job, whatever the pool's header lists.
+        let needed = (rules.require_full_header && pool_name != PASSWORD_HASH)
+            || pool_name == USERNAME
+            || rules.required.iter().any(|r| r == pool_name);
         if needed && !present(pool_name) {
             sink.push(1, Some(pool_name), Rule::MissingColumn);
         }
@@ -148,6 +162,7 @@ pub(super) fn read(content: &[u8], rules: &PoolRules, ends: &mut Vec<u32>, sink:
         phone_verified_col: cols.iter().position(|c| c.name == PHONE_VERIFIED),
         mfa: rules.mfa,
         auto_verified: rules.auto_verified,
+        hashing,
         cols,
     })
 }
@@ -166,6 +181,7 @@ fn col(rules: &PoolRules, name: String) -> Col {
             "birthdate" => Kind::Birthdate,
             "updated_at" => Kind::UpdatedAt,
             MFA_ENABLED => Kind::MfaEnabled,
+            PASSWORD_HASH => Kind::PasswordHash,
             _ => Kind::Plain,
         }
     };

@@ -65,8 +65,10 @@
 //   complete    a partial header completed to the pool's
 //   prepare     the two, then the `Checker`: what is uploaded, and the verdict on it
 //   split       a prepared file over the limits, cut into parts at row boundaries
+// and `hashes` (the `password_hash` column's forms and bounds), which `header` and `rows` use.
 mod complete;
 mod dialect;
+mod hashes;
 mod header;
 mod limits;
 mod pool_rules;
@@ -82,6 +84,7 @@ mod fixtures;
 
 pub use complete::{Completed, column_matches};
 pub use dialect::{Decoded, Dialect, ReadAs};
+pub use hashes::{Bounds, HashAlgorithm, HashProblem, HashTally, PASSWORD_HASH, algorithm_of};
 pub use limits::{
     BIRTH_YEARS, CUSTOM_PREFIX, ESCAPED_COMMA, LINE_END, MAX_BYTES, MAX_EPOCH_SECONDS, MAX_LISTED_PROBLEMS,
     MAX_PHONE_DIGITS, MAX_ROW_BYTES, MAX_ROW_CHARS, MAX_ROWS, MAX_USERNAME_CHARS, MAX_VALUE_BYTES, NUMBER_RANGE,
@@ -135,6 +138,9 @@ pub struct Checker {
     /// Where each field of the current line ends (see [`split`]); reused from line to line.
     ends: Vec<u32>,
     sink: Sink,
+    /// `PASSWORD_HASHING_ALGORITHM`, when set.
+    hashing: Option<HashAlgorithm>,
+    hashes: HashTally,
 }
 
 impl Checker {
@@ -152,7 +158,16 @@ impl Checker {
             too_large: false,
             ends: Vec::new(),
             sink: Sink::default(),
+            hashing: None,
+            hashes: HashTally::default(),
         }
+    }
+
+    /// Every `password_hash` must be of `algorithm` (`PASSWORD_HASHING_ALGORITHM`); `None`, the
+    /// default: of any algorithm, each counted.
+    pub fn hashing(mut self, algorithm: Option<HashAlgorithm>) -> Self {
+        self.hashing = algorithm;
+        self
     }
 
     /// Feeds the next bytes of the object (any chunking: a row, a UTF-8 character or a `\r\n` may be
@@ -200,6 +215,7 @@ impl Checker {
             bytes: self.bytes,
             problems: self.sink.problems,
             problem_count: self.sink.count,
+            hashes: self.hashes,
         }
     }
 
@@ -311,7 +327,7 @@ impl Checker {
                 self.invalid_utf8(line_no, content);
             } else {
                 ends[ends.len() - 1] = content.len() as u32;
-                rows::check(line_no, content, ends, quotes, &self.columns, &mut self.sink);
+                rows::check(line_no, content, ends, quotes, &self.columns, &mut self.sink, &mut self.hashes);
             }
         }
     }
@@ -349,8 +365,9 @@ impl Checker {
     /// Line 1: checks it against the pool's header and, when it is the pool's, keeps the column table.
     #[cold]
     fn header(&mut self, content: &[u8]) {
-        match header::read(content, &self.rules, &mut self.ends, &mut self.sink) {
+        match header::read(content, &self.rules, self.hashing, &mut self.ends, &mut self.sink) {
             Some(columns) => {
+                self.hashes.column = columns.cols.iter().any(|c| c.name == PASSWORD_HASH);
                 self.columns = columns;
                 self.header = HeaderState::Good;
             }
@@ -368,6 +385,7 @@ impl Checker {
                 quotes,
                 &self.columns,
                 &mut self.sink,
+                &mut self.hashes,
             ),
             None => self.invalid_utf8(line_no, content),
         }

@@ -5,6 +5,7 @@
 use super::Checker;
 use super::complete::{Completed, Completer};
 use super::dialect::{Decoded, Decoder, Dialect};
+use super::hashes::HashAlgorithm;
 use super::limits::MAX_LISTED_PROBLEMS;
 use super::pool_rules::PoolRules;
 use super::problem::Verdict;
@@ -15,6 +16,8 @@ pub struct Options {
     pub dialect: Dialect,
     /// Add the pool's columns a header lacks (else a header must name every column).
     pub complete_header: bool,
+    /// `PASSWORD_HASHING_ALGORITHM`: every hash must be of it; `None`, of any (each counted).
+    pub hashing: Option<HashAlgorithm>,
 }
 
 /// What preparing changed, in counts and header names (never values).
@@ -115,7 +118,7 @@ impl Preparer {
         Preparer {
             decoder: Decoder::new(options.dialect),
             completer: Completer::new(rules, options.complete_header),
-            checker: Checker::new(&checked),
+            checker: Checker::new(&checked).hashing(options.hashing),
             bytes_in: 0,
             bytes_out: 0,
         }

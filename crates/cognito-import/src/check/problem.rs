@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use super::hashes::{HashAlgorithm, HashTally};
 use super::limits::MAX_LISTED_PROBLEMS;
 #[cfg(doc)] // named in the docs only
 use super::{
@@ -120,6 +121,24 @@ pub enum Rule {
     MfaOffInPool,
     /// The value of a Number custom attribute is not an integer ([`is_integer`]).
     NotInteger,
+    // ---- a password hash (`password_hash`, see `hashes`) ----
+    /// Not a password hash in one of the forms assumed ([`hashes`](super::hashes)).
+    HashFormat,
+    /// A hash whose cost `parameter` is over Cognito's bound `limit`: Cognito fails the user.
+    HashOverBounds {
+        algorithm: HashAlgorithm,
+        parameter: &'static str,
+        limit: u64,
+    },
+    /// A hash of another algorithm than `PASSWORD_HASHING_ALGORITHM` (`algorithm`): a job hashes
+    /// with one algorithm.
+    HashNotOfJobAlgorithm { algorithm: HashAlgorithm },
+    /// The first hash of a second algorithm (`algorithm`) in a file whose first hash is of `first`,
+    /// with `PASSWORD_HASHING_ALGORITHM` not set: a job hashes with one algorithm. Reported once.
+    SecondHashAlgorithm {
+        first: HashAlgorithm,
+        algorithm: HashAlgorithm,
+    },
 }
 
 impl fmt::Display for Rule {
@@ -176,6 +195,28 @@ impl fmt::Display for Rule {
             Rule::MfaRequiredByPool => f.write_str("must not be false: the pool requires MFA"),
             Rule::MfaOffInPool => f.write_str("must not be true: MFA is off in the pool"),
             Rule::NotInteger => f.write_str("must be an integer (Number attribute)"),
+            Rule::HashFormat => f.write_str(
+                "not a password hash in a form read: bcrypt ($2a$, $2b$, $2y$) or a PHC string ($argon2id$, $scrypt$, \
+                 $pbkdf2-sha256$)",
+            ),
+            Rule::HashOverBounds {
+                algorithm,
+                parameter,
+                limit,
+            } => write!(
+                f,
+                "{algorithm} {parameter} is over Cognito's bound of {limit}: Cognito would fail this user"
+            ),
+            Rule::HashNotOfJobAlgorithm { algorithm } => write!(
+                f,
+                "not a {algorithm} hash, the algorithm PASSWORD_HASHING_ALGORITHM names: a job hashes with one \
+                 algorithm; import the other hashes as a file of their own"
+            ),
+            Rule::SecondHashAlgorithm { first, algorithm } => write!(
+                f,
+                "a {algorithm} hash in a file whose first hash is {first}: a job hashes with one algorithm; import \
+                 each algorithm's users as a file of their own"
+            ),
         }
     }
 }
@@ -201,6 +242,8 @@ pub struct Verdict {
     pub problems: Vec<Problem>,
     /// Every problem found, listed or not.
     pub problem_count: u64,
+    /// The rows by their `password_hash` (all zero when the file has no such column).
+    pub hashes: HashTally,
 }
 
 impl Verdict {

@@ -1,6 +1,7 @@
 //! A user row under a good header: its shape (length in characters, one field per column), each value's
 //! rule by the kind of its column, and the rules across the row (verification, MFA, required values).
 
+use super::hashes::{self, HashProblem, HashTally};
 use super::header::{Columns, EMAIL, EMAIL_VERIFIED, Kind, PHONE, PHONE_VERIFIED};
 use super::limits::{MAX_ROW_CHARS, MAX_USERNAME_CHARS, MAX_VALUE_BYTES, is_quoted};
 use super::pool_rules::{AutoVerified, Mfa};
@@ -12,9 +13,18 @@ use super::values::{
 };
 
 /// The checks of a UTF-8 user row (line `line_no`, not blank) whose fields end at `ends` (`quotes`:
-/// whether it has a `"`), against the good header's `columns` (with the pool's settings).
+/// whether it has a `"`), against the good header's `columns` (with the pool's settings); a valid or
+/// empty `password_hash` is counted in `tally`.
 #[inline]
-pub(super) fn check(line_no: u64, content: &[u8], ends: &[u32], quotes: bool, columns: &Columns, sink: &mut Sink) {
+pub(super) fn check(
+    line_no: u64,
+    content: &[u8],
+    ends: &[u32],
+    quotes: bool,
+    columns: &Columns,
+    sink: &mut Sink,
+    tally: &mut HashTally,
+) {
     let count = ends.len();
     // From here on the line is UTF-8: every field boundary and trimmed end is an ASCII byte, so
     // every value below is UTF-8 too.
@@ -38,6 +48,7 @@ pub(super) fn check(line_no: u64, content: &[u8], ends: &[u32], quotes: bool, co
         phone_verified_col,
         mfa,
         auto_verified,
+        hashing,
     } = columns;
     if count != cols.len() {
         sink.push(
@@ -88,6 +99,7 @@ pub(super) fn check(line_no: u64, content: &[u8], ends: &[u32], quotes: bool, co
             if col.required {
                 sink.push(line_no, Some(&col.name), Rule::Required);
             }
+            tally.without += u64::from(col.kind == Kind::PasswordHash);
             continue;
         }
         if is_quoted(value) {
@@ -141,6 +153,27 @@ pub(super) fn check(line_no: u64, content: &[u8], ends: &[u32], quotes: bool, co
                 _ => None,
             },
             Kind::Number => (!is_integer(value)).then_some(Rule::NotInteger),
+            Kind::PasswordHash => match (hashes::judge(value), *hashing) {
+                (Ok(algorithm), Some(job)) if algorithm != job => Some(Rule::HashNotOfJobAlgorithm { algorithm: job }),
+                (Ok(algorithm), _) => {
+                    let first = tally.first;
+                    // A job hashes with one algorithm: a second one in the file is reported once.
+                    match (tally.count(algorithm), first) {
+                        (true, Some(first)) => Some(Rule::SecondHashAlgorithm { first, algorithm }),
+                        _ => None,
+                    }
+                }
+                (Err(HashProblem::Format), _) => Some(Rule::HashFormat),
+                (Err(HashProblem::OverBounds {
+                    algorithm,
+                    parameter,
+                    limit,
+                }), _) => Some(Rule::HashOverBounds {
+                    algorithm,
+                    parameter,
+                    limit,
+                }),
+            },
         };
         if let Some(rule) = broken {
             sink.push(line_no, Some(&col.name), rule);

@@ -826,6 +826,7 @@ mod tests {
             bytes: MAX_BYTES + 1,
             problems: vec![other.clone(), too_large.clone(), too_many],
             problem_count: 3,
+            hashes: Default::default(),
         };
         let within = [
             info(1, 2, 250_001, 250_000, 60_000_000),
@@ -843,6 +844,7 @@ mod tests {
             bytes: MAX_BYTES + 1,
             problems: vec![other.clone()],
             problem_count: 2,
+            hashes: Default::default(),
         };
         let split = verdict_when_split(full, &within);
         assert_eq!((split.problems.len(), split.problem_count), (1, 1));
@@ -852,6 +854,7 @@ mod tests {
             bytes: MAX_BYTES + 1,
             problems: vec![too_large],
             problem_count: 1,
+            hashes: Default::default(),
         };
         assert!(verdict_when_split(only, &within).is_clean());
     }

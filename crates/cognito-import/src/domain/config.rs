@@ -10,6 +10,7 @@
 //! | `REPORT_PREFIX` | where reports of rejected files go | `import-reports/` |
 //! | `REQUIRE_FULL_HEADER` | the file must hold every GetCSVHeader column (else a partial header is completed) | `false` |
 //! | `CSV_DIALECT` | how files are read: `auto` (RFC 4180 when any field is quoted, else Cognito's), `cognito` or `rfc4180` | `auto` |
+//! | `PASSWORD_HASHING_ALGORITHM` | the algorithm of every `password_hash` (`BCRYPT`, `SCRYPT`, `ARGON2ID`, `PBKDF2_SHA256`); empty: each file's hashes name it, and a file with several is imported as one job per algorithm | none |
 //! | `CLAIM_LEASE_SECONDS` | after this long an unfinished claim may be taken over | `900` |
 //! | `UPLOAD_ATTEMPTS` | tries of one upload while its URL is valid | `3` |
 //! | `S3_FORCE_PATH_STYLE` | path-style S3 addressing (local endpoints) | `false` |
@@ -19,7 +20,7 @@
 
 use std::time::Duration;
 
-use crate::check::{Dialect, Options};
+use crate::check::{Dialect, HashAlgorithm, Options};
 
 /// Everything the function reads from its environment.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,6 +33,7 @@ pub struct Config {
     pub report_prefix: String,
     pub require_full_header: bool,
     pub csv_dialect: Dialect,
+    pub password_hashing: Option<HashAlgorithm>,
     pub claim_lease: Duration,
     pub upload_attempts: u32,
     pub s3_force_path_style: bool,
@@ -46,6 +48,7 @@ impl Config {
         Options {
             dialect: self.csv_dialect,
             complete_header: !self.require_full_header,
+            hashing: self.password_hashing,
         }
     }
 }
@@ -62,7 +65,7 @@ pub enum SourcePolicy {
 }
 
 /// The variables the function reads; the SAM template sets exactly these.
-pub const VARIABLES: [&str; 14] = [
+pub const VARIABLES: [&str; 15] = [
     "USER_POOL_ID",
     "CLOUDWATCH_LOGS_ROLE_ARN",
     "DROP_BUCKET",
@@ -71,6 +74,7 @@ pub const VARIABLES: [&str; 14] = [
     "REPORT_PREFIX",
     "REQUIRE_FULL_HEADER",
     "CSV_DIALECT",
+    "PASSWORD_HASHING_ALGORITHM",
     "CLAIM_LEASE_SECONDS",
     "UPLOAD_ATTEMPTS",
     "S3_FORCE_PATH_STYLE",
@@ -153,6 +157,16 @@ impl Config {
             }),
         };
 
+        let password_hashing = get("PASSWORD_HASHING_ALGORITHM").and_then(|v| {
+            let algorithm = HashAlgorithm::from_api_name(&v);
+            if algorithm.is_none() {
+                problems.push(format!(
+                    "PASSWORD_HASHING_ALGORITHM must be BCRYPT, SCRYPT, ARGON2ID, PBKDF2_SHA256 or empty (got {v:?})"
+                ));
+            }
+            algorithm
+        });
+
         let mut number = |name: &str, default: u64, range: std::ops::RangeInclusive<u64>| match get(name) {
             None => default,
             Some(v) => match v.parse::<u64>() {
@@ -208,6 +222,7 @@ impl Config {
             report_prefix,
             require_full_header,
             csv_dialect,
+            password_hashing,
             claim_lease,
             upload_attempts,
             s3_force_path_style,
@@ -272,7 +287,8 @@ mod tests {
             c.prepare_options(),
             Options {
                 dialect: Dialect::Auto,
-                complete_header: true
+                complete_header: true,
+                hashing: None,
             }
         );
         assert_eq!(c.claim_lease, Duration::from_secs(900));

@@ -127,6 +127,7 @@ mod tests {
             normalised: None,
             prepared: Vec::new(),
             parts: Vec::new(),
+            password_hashes: None,
         }
     }
 

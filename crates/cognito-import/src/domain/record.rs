@@ -23,7 +23,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::{Normalised, PartInfo};
+use crate::check::{HashAlgorithm, Normalised, PartInfo};
 use crate::domain::event::ObjectRef;
 use crate::domain::job::{JobState, JobStatus};
 
@@ -191,6 +191,21 @@ pub struct Record {
     /// The part being imported (1-based), when there are parts.
     #[serde(default)]
     pub part: u32,
+    /// A file with a `password_hash` column: the algorithm its jobs are created with, and its rows
+    /// by hash (set by the check; `None` for a file without the column).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hashes: Option<Hashes>,
+}
+
+/// A hash file's jobs' algorithm and its rows by `password_hash`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hashes {
+    pub algorithm: HashAlgorithm,
+    /// Rows with a hash.
+    pub with_hash: u64,
+    /// Rows with an empty `password_hash` (those users must reset their password).
+    pub without_hash: u64,
 }
 
 /// One part of a split file, and the job it was given once its turn came.
@@ -296,6 +311,7 @@ impl Record {
             normalised: None,
             parts: Vec::new(),
             part: 0,
+            hashes: None,
         }
     }
 

@@ -116,6 +116,19 @@ pub struct Summary {
     pub prepared: Vec<String>,
     /// A file over Cognito's limits: each part, its source lines and its job (empty otherwise).
     pub parts: Vec<PartOutcome>,
+    /// A password hash file: its jobs' algorithm, and the users imported with a hash (they sign in
+    /// with their old password) and without one (they must reset it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_hashes: Option<ImportedHashes>,
+}
+
+/// The users of a hash file that were imported, by whether they had a hash.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportedHashes {
+    pub algorithm: Option<check::HashAlgorithm>,
+    pub imported_with_hash: u64,
+    pub imported_without_hash: u64,
 }
 
 /// One part of a split file in the summary.
@@ -162,6 +175,9 @@ pub struct Joiner<'a, W: std::io::Write> {
     log: &'a JobLog,
     next: usize,
     username_column: Option<usize>,
+    /// Where `password_hash` is: a hash's presence is counted, the hash never kept.
+    hash_column: Option<usize>,
+    hashes: ImportedHashes,
     out: csv::Writer<W>,
     listed: Vec<LineOutcome>,
 }
@@ -174,6 +190,8 @@ impl<'a, W: std::io::Write> Joiner<'a, W> {
             log,
             next: 0,
             username_column: None,
+            hash_column: None,
+            hashes: ImportedHashes::default(),
             out,
             listed: Vec::new(),
         })
@@ -183,12 +201,23 @@ impl<'a, W: std::io::Write> Joiner<'a, W> {
     pub fn source_line(&mut self, number: u32, text: &[u8]) -> std::io::Result<()> {
         if number == 1 {
             self.username_column = split_fields(text).position(|f| f == "cognito:username");
+            self.hash_column = split_fields(text).position(|f| f == check::PASSWORD_HASH);
             return Ok(());
         }
         // Log lines for rows before this one had no source row (cannot happen with the checked
         // file, but never drop an outcome).
         while self.log.lines.get(self.next).is_some_and(|l| l.line < number) {
             self.emit(None)?;
+        }
+        if let Some(column) = self.hash_column
+            && self.log.lines.get(self.next).is_some_and(|l| l.line == number && l.outcome == RowOutcome::Succeeded)
+        {
+            let has_hash = split_fields(text).nth(column).is_some_and(|h| !h.is_empty());
+            let count = match has_hash {
+                true => &mut self.hashes.imported_with_hash,
+                false => &mut self.hashes.imported_without_hash,
+            };
+            *count += 1;
         }
         while self.log.lines.get(self.next).is_some_and(|l| l.line == number) {
             let username = self.username_column.and_then(|c| split_fields(text).nth(c));
@@ -219,13 +248,14 @@ impl<'a, W: std::io::Write> Joiner<'a, W> {
         Ok(())
     }
 
-    /// Writes what is left of the log and returns the listed failed or skipped lines.
-    pub fn finish(mut self) -> std::io::Result<(Vec<LineOutcome>, W)> {
+    /// Writes what is left of the log; returns the listed failed or skipped lines, and the users
+    /// imported by whether they had a hash (`None` without a `password_hash` column).
+    pub fn finish(mut self) -> std::io::Result<(Vec<LineOutcome>, Option<ImportedHashes>, W)> {
         while self.next < self.log.lines.len() {
             self.emit(None)?;
         }
         let out = self.out.into_inner().map_err(|e| e.into_error())?;
-        Ok((self.listed, out))
+        Ok((self.listed, self.hash_column.map(|_| self.hashes), out))
     }
 }
 
@@ -323,7 +353,8 @@ mod tests {
         joiner.source_line(2, b"a@example.com,ann,").unwrap();
         joiner.source_line(3, br"b@example.com,bob\,jr,").unwrap();
         joiner.source_line(4, b"bad,cy,").unwrap();
-        let (listed, out) = joiner.finish().unwrap();
+        let (listed, hashes, out) = joiner.finish().unwrap();
+        assert_eq!(hashes, None);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "line,username,outcome,reason\n\
@@ -346,7 +377,7 @@ mod tests {
             lines.feed(chunk.as_bytes(), &mut joiner).unwrap();
         }
         lines.finish(&mut joiner).unwrap();
-        let (_, out) = joiner.finish().unwrap();
+        let (_, _, out) = joiner.finish().unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "line,username,outcome,reason\n2,ann,SUCCEEDED,ok\n3,zoe,FAILED,no\n"

@@ -38,7 +38,7 @@ use crate::domain::assumptions;
 use crate::domain::config::Config;
 use crate::domain::event::ObjectRef;
 use crate::domain::outcome::Outcome;
-use crate::domain::record::{IllegalMove, Record, Status};
+use crate::domain::record::{Hashes, IllegalMove, Record, Status};
 use crate::flow::prepared;
 
 /// Takes of one object in all (deliveries and retries) before a failure is left as it is.
@@ -298,6 +298,22 @@ async fn import(app: &App, record: &mut Record, etag: &mut String) -> Result<Out
     if !verdict.is_clean() {
         return reject(app, record, etag, &verdict).await;
     }
+    record.hashes = verdict
+        .hashes
+        .job_algorithm(app.config.password_hashing)
+        .map(|algorithm| Hashes {
+            algorithm,
+            with_hash: verdict.hashes.with_hash(),
+            without_hash: verdict.hashes.without,
+        });
+    if let Some(hashes) = &record.hashes {
+        info!(
+            algorithm = %hashes.algorithm,
+            with_hash = hashes.with_hash,
+            without_hash = hashes.without_hash,
+            "a password hash file: its users with a hash keep their password"
+        );
+    }
     let job_id = deliver(app, record, etag, spool.as_ref()).await?;
     Ok(Outcome::Queued { job_id })
 }
@@ -394,6 +410,7 @@ fn over_the_most_parts(bytes: u64, parts: usize) -> Verdict {
         bytes,
         problems: vec![problem],
         problem_count: 1,
+        hashes: Default::default(),
     }
 }
 
@@ -437,7 +454,7 @@ pub async fn deliver(
         None => pool::job_name(&record.key),
     };
     for _ in 0..2 {
-        let job = app.pool.create_job(&name).await?;
+        let job = app.pool.create_job(&name, record.hashes.as_ref().map(|h| h.algorithm)).await?;
         tracing::Span::current().record("job_id", job.id.as_str());
         info!("import job created");
         record.uploading(&job.id, &job.name)?;

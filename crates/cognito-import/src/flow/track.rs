@@ -15,7 +15,7 @@ use crate::domain::job::{JobState, JobStatus};
 use crate::domain::joblog::JobLog;
 use crate::domain::pass_report::{PassReport, Touched};
 use crate::domain::record::{Record, Status, now_secs};
-use crate::domain::report::{self, PartOutcome, Summary};
+use crate::domain::report::{self, ImportedHashes, PartOutcome, Summary};
 use crate::flow::prepared;
 
 #[derive(Debug, thiserror::Error)]
@@ -142,7 +142,7 @@ pub async fn complete(
     if source.is_none() {
         warn!("the source object is gone; the per-line report has no usernames");
     }
-    let problem_lines = reports::write_lines(&app.s3, &record.bucket, &lines_key, &log, source).await?;
+    let (problem_lines, password_hashes) = reports::write_lines(&app.s3, &record.bucket, &lines_key, &log, source).await?;
     let outcome = state.status.as_str();
     let source_object = source::planned(app.config.source_object_policy, outcome);
     let (total_seconds, queued_seconds, import_seconds) = report::durations(record, &state);
@@ -191,6 +191,10 @@ pub async fn complete(
             .unwrap_or_default(),
         normalised: record.normalised.clone(),
         parts,
+        password_hashes: password_hashes.map(|counts| ImportedHashes {
+            algorithm: record.hashes.as_ref().map(|h| h.algorithm),
+            ..counts
+        }),
     };
     reports::write_summary(&app.s3, &summary).await?;
 
