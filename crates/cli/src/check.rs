@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use cognito_import::adapters::pool::{Pool, PoolError};
 use cognito_import::check::{
-    self, AutoVerified, Dialect, Limits, MAX_PART_BYTES, MAX_ROWS, Mfa, Normalised, Options, PartInfo, Piece,
+    self, AutoVerified, Dialect, HashAlgorithm, Limits, MAX_PART_BYTES, MAX_ROWS, Mfa, Normalised, Options, PartInfo, Piece,
     PoolRules, Preparer, Problem, Splitter, Verdict,
 };
 use indicatif::{ProgressBar, ProgressStyle};
@@ -63,6 +63,11 @@ pub struct CheckArgs {
     /// REQUIRE_FULL_HEADER=true; by default the columns it lacks are added, empty.
     #[arg(long)]
     pub require_full_header: bool,
+    /// The algorithm every `password_hash` must be in, as the function's
+    /// PASSWORD_HASHING_ALGORITHM (BCRYPT, SCRYPT, ARGON2ID, PBKDF2_SHA256); by default the file's
+    /// hashes name it, and must name one.
+    #[arg(long, value_name = "ALGORITHM", value_parser = parse_algorithm)]
+    pub password_hashing_algorithm: Option<HashAlgorithm>,
     /// Write the file as it would be uploaded (Cognito's dialect) to OUT; when it splits, parts
     /// 2, 3, … go to OUT with `-part2`, `-part3`, … before the extension. Nothing is written when the
     /// file has problems.
@@ -107,6 +112,10 @@ impl From<DialectArg> for Dialect {
     }
 }
 
+fn parse_algorithm(text: &str) -> Result<HashAlgorithm, String> {
+    HashAlgorithm::from_api_name(text).ok_or_else(|| "must be BCRYPT, SCRYPT, ARGON2ID or PBKDF2_SHA256".to_owned())
+}
+
 fn parse_auto_verified(text: &str) -> Result<AutoVerified, String> {
     let names: Vec<&str> = text.split(',').map(str::trim).collect();
     if let Some(other) = names.iter().find(|n| !matches!(**n, "email" | "phone_number")) {
@@ -145,6 +154,7 @@ pub fn run(args: &CheckArgs) -> Result<bool, CheckError> {
     let options = Options {
         dialect: args.dialect.into(),
         complete_header: !args.require_full_header,
+        hashing: args.password_hashing_algorithm,
     };
     let mut input = File::open(&args.file).map_err(io_error("cannot open", &args.file))?;
     let size = input.metadata().map_err(io_error("cannot read", &args.file))?.len();
@@ -461,6 +471,11 @@ impl Report<'_> {
             "problems": self.verdict.problems.iter().map(problem_json).collect::<Vec<_>>(),
             "normalised": normalised,
             "parts": self.parts,
+            "passwordHashes": self.verdict.hashes.column.then(|| json!({
+                "algorithm": self.verdict.hashes.job_algorithm(self.args.password_hashing_algorithm),
+                "withHash": self.verdict.hashes.with_hash(),
+                "withoutHash": self.verdict.hashes.without,
+            })),
             "written": self.written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
             "rules": rules,
         })
@@ -494,6 +509,19 @@ impl Report<'_> {
         };
         let _ = writeln!(out, "read as:    {read_as}");
         let _ = writeln!(out, "rows:       {}", self.verdict.rows);
+        let hashes = &self.verdict.hashes;
+        if hashes.column {
+            let algorithm = match hashes.job_algorithm(self.args.password_hashing_algorithm) {
+                Some(algorithm) => algorithm.api_name().to_owned(),
+                None => "more than one algorithm".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "passwords:  {} users with a hash keep their password, {} without one must reset it (a {algorithm} job)",
+                hashes.with_hash(),
+                hashes.without
+            );
+        }
         if n.changed() {
             let _ = writeln!(out, "bytes:      {} ({} once normalised)", n.bytes_in, n.bytes_out);
             let _ = writeln!(out, "normalising would change:");

@@ -5,6 +5,7 @@
 //! - [`layout`] — the module graph of a crate, for the tests that keep it acyclic and layered.
 
 pub mod exports;
+pub mod hashes;
 pub mod layout;
 pub mod sandbox;
 pub mod synth;
