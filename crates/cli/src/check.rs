@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use cognito_import::adapters::pool::{Pool, PoolError};
 use cognito_import::check::{
-    self, AutoVerified, Dialect, HashAlgorithm, Limits, MAX_PART_BYTES, MAX_ROWS, Mfa, Normalised, Options, PartInfo, Piece,
-    PoolRules, Preparer, Problem, Splitter, Verdict,
+    self, AutoVerified, Dialect, HashAlgorithm, Limits, MAX_PART_BYTES, MAX_ROWS, Mfa, Normalised, Options, PartInfo,
+    Piece, PoolRules, Preparer, Problem, Splitter, Verdict,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};

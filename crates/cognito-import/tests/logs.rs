@@ -165,3 +165,37 @@ async fn even_at_trace_no_line_holds_the_pre_signed_url_or_a_username() {
         assert!(!text.contains(username.as_str()), "the username {username} was logged");
     }
 }
+
+#[tokio::test]
+async fn even_at_trace_no_line_holds_a_password_hash() {
+    use cognito_import::check::HashAlgorithm;
+    use cognito_import_testkit::hashes::{self, HashUser};
+    let secrets: Vec<String> = (0..3)
+        .map(|i| hashes::hash(HashAlgorithm::Argon2id, &format!("logged-{i}")))
+        .collect();
+    let names: Vec<String> = (0..3).map(|i| format!("hashed{i}")).collect();
+    let users: Vec<HashUser> = names
+        .iter()
+        .zip(&secrets)
+        .map(|(username, hash)| HashUser {
+            username,
+            hash: Some(hash.clone()),
+        })
+        .collect();
+    let controls = Controls {
+        rust_log: Some(format!("trace,{WITHOUT_STAND_IN}")),
+        lambda_level: None,
+        lambda_format: None,
+    };
+    let (ours, text) = logged_import(controls, &hashes::file(&users)).await;
+    assert!(
+        ours.iter()
+            .any(|l| l["message"] == "a password hash file: its users with a hash keep their password"),
+        "not imported as a hash file:\n{text}"
+    );
+    for hash in &secrets {
+        for part in hash.rsplit('$').take(2) {
+            assert!(!text.contains(part), "a part of a password hash was logged");
+        }
+    }
+}

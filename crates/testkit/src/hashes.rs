@@ -34,7 +34,13 @@ pub fn hash(algorithm: HashAlgorithm, password: &str) -> String {
                 output_length: 32,
             };
             pbkdf2::Pbkdf2
-                .hash_password_customized(password, Some(pbkdf2::Algorithm::Pbkdf2Sha256.ident()), None, params, &salt)
+                .hash_password_customized(
+                    password,
+                    Some(pbkdf2::Algorithm::Pbkdf2Sha256.ident()),
+                    None,
+                    params,
+                    &salt,
+                )
                 .expect("pbkdf2 hashes")
                 .to_string()
         }

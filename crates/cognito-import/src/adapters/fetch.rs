@@ -14,7 +14,7 @@ use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt};
 
 use crate::adapters::s3cas::is_gone;
-use crate::check::{Options, Piece, PoolRules, Preparer, Splitter};
+use crate::check::{GroupPart, Options, Piece, PoolRules, Preparer, Splitter};
 use crate::domain::record::Record;
 
 /// A file's bytes in order, or the error that broke the stream: what an upload sends and what the
@@ -45,10 +45,15 @@ pub fn prepared(
     part: Option<u32>,
     expected: u64,
 ) -> Chunks {
+    // A part of one hash algorithm's file: that file, cut as the check cut it.
+    let group = part
+        .and_then(|n| record.parts.get((n as usize).checked_sub(1)?))
+        .and_then(|p| p.info.group);
     let state = Prepare {
         source: read(s3, record),
         preparer: Some(Preparer::new(rules, options)),
-        splitter: part.map(|_| Splitter::cognito()),
+        group: group.map(|g| GroupPart::new(g, Splitter::cognito())),
+        splitter: part.filter(|_| group.is_none()).map(|_| Splitter::cognito()),
         want: part.unwrap_or(1),
         current: 0,
         sent: 0,
@@ -68,6 +73,9 @@ pub fn prepared(
                 // (`keep` counts what it hands on; the splitter's last pieces are counted here.)
                 let mut out = state.keep(&tail).to_vec();
                 let kept = out.len();
+                if let Some(group) = state.group.take() {
+                    group.finish(&mut out);
+                }
                 if let Some(splitter) = state.splitter.take() {
                     let (last, _) = splitter.finish();
                     for piece in last.pieces() {
@@ -98,6 +106,8 @@ struct Prepare {
     preparer: Option<Preparer>,
     /// When only one part is wanted.
     splitter: Option<Splitter>,
+    /// When the part wanted is of one hash algorithm's file (then no `splitter`: it has its own).
+    group: Option<GroupPart>,
     /// The part wanted, and the part the pieces are in.
     want: u32,
     current: u32,
@@ -108,6 +118,12 @@ struct Prepare {
 impl Prepare {
     /// The bytes of the wanted part among `prepared` (all of them when the file is not cut).
     fn keep(&mut self, prepared: &[u8]) -> Bytes {
+        if let Some(group) = self.group.as_mut() {
+            let mut out = Vec::new();
+            group.feed(prepared, &mut out);
+            self.sent += out.len() as u64;
+            return Bytes::from(out);
+        }
         let Some(mut splitter) = self.splitter.take() else {
             self.sent += prepared.len() as u64;
             return Bytes::copy_from_slice(prepared);

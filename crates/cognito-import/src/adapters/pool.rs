@@ -4,7 +4,9 @@
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::operation::start_user_import_job::StartUserImportJobError;
-use aws_sdk_cognitoidentityprovider::types::{AttributeDataType, PasswordHashingAlgorithmType, UserPoolMfaType, UserPoolType};
+use aws_sdk_cognitoidentityprovider::types::{
+    AttributeDataType, PasswordHashingAlgorithmType, UserPoolMfaType, UserPoolType,
+};
 
 use crate::check::{AutoVerified, HashAlgorithm, Mfa, PoolRules};
 use crate::domain::assumptions;

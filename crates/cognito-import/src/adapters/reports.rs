@@ -12,9 +12,8 @@ use serde::Serialize;
 
 use crate::adapters::fetch::Chunks;
 use crate::check::Verdict;
-use crate::domain::joblog::JobLog;
 use crate::domain::record::Record;
-use crate::domain::report::{ImportedHashes, Joiner, LineOutcome, LineSplitter, Rejection, Summary, keys};
+use crate::domain::report::{ImportedHashes, Joiner, LineOutcome, LineSplitter, Logs, Rejection, Summary, keys};
 
 /// Writing a report failed.
 #[derive(Debug, thiserror::Error)]
@@ -86,11 +85,11 @@ pub async fn write_lines(
     s3: &Client,
     bucket: &str,
     key: &str,
-    log: &JobLog,
+    logs: &Logs,
     source: Option<Chunks>,
 ) -> Result<(Vec<LineOutcome>, Option<ImportedHashes>), ReportError> {
     let file = crate::adapters::spool::owned_temp_file("lines-", ".csv")?;
-    let mut joiner = Joiner::new(log, std::io::BufWriter::new(file.reopen()?))?;
+    let mut joiner = logs.joiner(std::io::BufWriter::new(file.reopen()?))?;
     if let Some(body) = source {
         join_source(body, &mut joiner).await?;
     }

@@ -86,6 +86,18 @@ impl std::fmt::Display for HashAlgorithm {
     }
 }
 
+/// The hash algorithm a part's rows are of, when a file is imported as one job (or more) per
+/// algorithm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HashGroup {
+    pub algorithm: HashAlgorithm,
+    /// This algorithm's file also holds the rows without a hash.
+    pub with_empty: bool,
+    /// The part's number among this algorithm's parts (1-based).
+    pub part: u32,
+}
+
 /// Cognito's upper bounds on a hash's cost parameters (reference, "password hashes").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Bounds {
@@ -154,7 +166,12 @@ pub fn judge_within(value: &[u8], bounds: &Bounds) -> Result<HashAlgorithm, Hash
     let params: Vec<(&str, u64)> = phc
         .params
         .iter()
-        .map(|(name, value)| Ok((name.as_str(), u64::from(value.decimal().map_err(|_| HashProblem::Format)?))))
+        .map(|(name, value)| {
+            Ok((
+                name.as_str(),
+                u64::from(value.decimal().map_err(|_| HashProblem::Format)?),
+            ))
+        })
         .collect::<Result<_, HashProblem>>()?;
     let get = |name: &str| params.iter().find(|(n, _)| *n == name).map(|&(_, v)| v);
     let only = |names: &[&str]| params.iter().all(|(n, _)| names.contains(n));
@@ -263,20 +280,16 @@ pub struct HashTally {
     pub without: u64,
     /// Rows with a valid hash, by algorithm ([`HashAlgorithm::ALL`]'s order).
     pub with: [u64; 4],
-    /// The algorithm of the first hash.
-    pub first: Option<HashAlgorithm>,
 }
 
 impl HashTally {
-    /// Counts a valid hash; `true` for the first one of another algorithm than the first hash's.
-    pub(super) fn count(&mut self, algorithm: HashAlgorithm) -> bool {
+    pub(super) fn count(&mut self, algorithm: HashAlgorithm) {
         self.with[algorithm.index()] += 1;
-        let first = *self.first.get_or_insert(algorithm);
-        first != algorithm && self.with[algorithm.index()] == 1 && self.algorithms().len() == 2
     }
 
     /// The algorithm of a file's jobs: the one set, else the one its hashes name (`None` when they
-    /// name several), else [`ALGORITHM_WITHOUT_HASHES`]. `None` for a file without the column.
+    /// name several: one job per algorithm, see `group`), else [`ALGORITHM_WITHOUT_HASHES`]. `None`
+    /// for a file without the column.
     pub fn job_algorithm(&self, set: Option<HashAlgorithm>) -> Option<HashAlgorithm> {
         if !self.column {
             return None;
@@ -325,14 +338,23 @@ mod tests {
             let other = BCRYPT_12.replacen("2b", version, 1);
             assert_eq!(judge(other.as_bytes()), Ok(HashAlgorithm::Bcrypt), "{version}");
         }
-        assert_eq!(judge(BCRYPT_12.replacen("2b", "2x", 1).as_bytes()), Err(HashProblem::Format));
+        assert_eq!(
+            judge(BCRYPT_12.replacen("2b", "2x", 1).as_bytes()),
+            Err(HashProblem::Format)
+        );
         assert_eq!(
             judge(BCRYPT_12.replacen("$12$", "$13$", 1).as_bytes()),
             over(HashAlgorithm::Bcrypt, "cost", 12)
         );
-        assert_eq!(judge(BCRYPT_12.replacen("$12$", "$03$", 1).as_bytes()), Err(HashProblem::Format));
+        assert_eq!(
+            judge(BCRYPT_12.replacen("$12$", "$03$", 1).as_bytes()),
+            Err(HashProblem::Format)
+        );
         assert_eq!(judge(&BCRYPT_12.as_bytes()[..59]), Err(HashProblem::Format));
-        assert_eq!(judge(BCRYPT_12.replacen('R', "!", 1).as_bytes()), Err(HashProblem::Format));
+        assert_eq!(
+            judge(BCRYPT_12.replacen('R', "!", 1).as_bytes()),
+            Err(HashProblem::Format)
+        );
     }
 
     #[test]
@@ -345,8 +367,14 @@ mod tests {
             judge(a("m=19457,t=2,p=1").as_bytes()),
             over(HashAlgorithm::Argon2id, "m", 19_456)
         );
-        assert_eq!(judge(a("m=19456,t=3,p=1").as_bytes()), over(HashAlgorithm::Argon2id, "t", 2));
-        assert_eq!(judge(a("m=19456,t=2,p=2").as_bytes()), over(HashAlgorithm::Argon2id, "p", 1));
+        assert_eq!(
+            judge(a("m=19456,t=3,p=1").as_bytes()),
+            over(HashAlgorithm::Argon2id, "t", 2)
+        );
+        assert_eq!(
+            judge(a("m=19456,t=2,p=2").as_bytes()),
+            over(HashAlgorithm::Argon2id, "p", 1)
+        );
         assert_eq!(judge(a("m=19456,t=2").as_bytes()), Err(HashProblem::Format));
         assert_eq!(judge(a("m=8,t=1,p=1,keyid=x").as_bytes()), Err(HashProblem::Format));
         let other_argon = format!("$argon2i$v=19$m=8,t=1,p=1${salt}${hash}");
@@ -354,9 +382,18 @@ mod tests {
 
         let s = |params: &str| format!("$scrypt${params}${salt}${hash}");
         assert_eq!(judge(s("ln=16,r=8,p=1").as_bytes()), Ok(HashAlgorithm::Scrypt));
-        assert_eq!(judge(s("ln=17,r=8,p=1").as_bytes()), over(HashAlgorithm::Scrypt, "N", 65_536));
-        assert_eq!(judge(s("ln=10,r=9,p=1").as_bytes()), over(HashAlgorithm::Scrypt, "r", 8));
-        assert_eq!(judge(s("ln=10,r=8,p=2").as_bytes()), over(HashAlgorithm::Scrypt, "p", 1));
+        assert_eq!(
+            judge(s("ln=17,r=8,p=1").as_bytes()),
+            over(HashAlgorithm::Scrypt, "N", 65_536)
+        );
+        assert_eq!(
+            judge(s("ln=10,r=9,p=1").as_bytes()),
+            over(HashAlgorithm::Scrypt, "r", 8)
+        );
+        assert_eq!(
+            judge(s("ln=10,r=8,p=2").as_bytes()),
+            over(HashAlgorithm::Scrypt, "p", 1)
+        );
         assert_eq!(judge(s("ln=99,r=8,p=1").as_bytes()), Err(HashProblem::Format));
 
         let p = |params: &str| format!("$pbkdf2-sha256${params}${salt}${hash}");
@@ -380,7 +417,10 @@ mod tests {
             let json = serde_json::to_string(&algorithm).unwrap();
             assert_eq!(json, format!("\"{}\"", algorithm.api_name()));
         }
-        assert_eq!(HashAlgorithm::from_api_name(" argon2id "), Some(HashAlgorithm::Argon2id));
+        assert_eq!(
+            HashAlgorithm::from_api_name(" argon2id "),
+            Some(HashAlgorithm::Argon2id)
+        );
         assert_eq!(HashAlgorithm::from_api_name("MD5"), None);
         assert_eq!(algorithm_of(BCRYPT_12.as_bytes()), Some(HashAlgorithm::Bcrypt));
         assert_eq!(algorithm_of(b" $scrypt$ln=1"), Some(HashAlgorithm::Scrypt));
@@ -388,11 +428,8 @@ mod tests {
     }
 
     fn check(hashing: Option<HashAlgorithm>, rows: &[&str]) -> crate::check::Verdict {
-        let rules = crate::check::PoolRules::new(vec![
-            "cognito:username".into(),
-            "email".into(),
-            "email_verified".into(),
-        ]);
+        let rules =
+            crate::check::PoolRules::new(vec!["cognito:username".into(), "email".into(), "email_verified".into()]);
         let mut text = String::from("cognito:username,email_verified,email,password_hash\n");
         for (i, hash) in rows.iter().enumerate() {
             text.push_str(&format!("u{i},true,u{i}@example.com,{hash}\n"));
@@ -417,27 +454,29 @@ mod tests {
     #[test]
     fn the_checker_reads_every_hash_and_names_none() {
         // In Cognito's dialect, as a file holds it: the commas escaped.
-        let argon = "$argon2id$v=19$m=19456\\,t=2\\,p=1$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
+        let argon =
+            "$argon2id$v=19$m=19456\\,t=2\\,p=1$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
         let over = BCRYPT_12.replacen("$12$", "$13$", 1);
-        let verdict = check(None, &[BCRYPT_12, "", "  ", &over, "not-a-hash", BCRYPT_12, argon, argon]);
+        let verdict = check(
+            None,
+            &[BCRYPT_12, "", "  ", &over, "not-a-hash", BCRYPT_12, argon, argon],
+        );
         assert_eq!(
             found(&verdict),
             [
-                (5, Some("password_hash"), "BCRYPT cost is over Cognito's bound of 12: Cognito would fail this user".into()),
-                (6, Some("password_hash"), Rule::HashFormat.to_string()),
                 (
-                    8,
+                    5,
                     Some("password_hash"),
-                    Rule::SecondHashAlgorithm {
-                        first: HashAlgorithm::Bcrypt,
-                        algorithm: HashAlgorithm::Argon2id
-                    }
-                    .to_string()
+                    "BCRYPT cost is over Cognito's bound of 12: Cognito would fail this user".into()
                 ),
+                (6, Some("password_hash"), Rule::HashFormat.to_string()),
             ]
         );
         assert_eq!((verdict.hashes.with_hash(), verdict.hashes.without), (4, 2));
-        assert_eq!(verdict.hashes.algorithms(), [HashAlgorithm::Bcrypt, HashAlgorithm::Argon2id]);
+        assert_eq!(
+            verdict.hashes.algorithms(),
+            [HashAlgorithm::Bcrypt, HashAlgorithm::Argon2id]
+        );
         assert_eq!(verdict.hashes.job_algorithm(None), None);
         let json = serde_json::to_string(&verdict).unwrap();
         for secret in [BCRYPT_12, argon, &over, "not-a-hash"] {
@@ -448,13 +487,21 @@ mod tests {
         let verdict = check(Some(HashAlgorithm::Argon2id), &[BCRYPT_12, argon, BCRYPT_12]);
         let lines: Vec<u64> = verdict.problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, [2, 4]);
-        assert_eq!(verdict.problems[0].rule, Rule::HashNotOfJobAlgorithm { algorithm: HashAlgorithm::Argon2id });
+        assert_eq!(
+            verdict.problems[0].rule,
+            Rule::HashNotOfJobAlgorithm {
+                algorithm: HashAlgorithm::Argon2id
+            }
+        );
 
         // One algorithm, or none: the job's.
         let verdict = check(None, &[argon, ""]);
         assert!(verdict.is_clean());
         assert_eq!(verdict.hashes.job_algorithm(None), Some(HashAlgorithm::Argon2id));
-        assert_eq!(verdict.hashes.job_algorithm(Some(HashAlgorithm::Argon2id)), Some(HashAlgorithm::Argon2id));
+        assert_eq!(
+            verdict.hashes.job_algorithm(Some(HashAlgorithm::Argon2id)),
+            Some(HashAlgorithm::Argon2id)
+        );
         let verdict = check(None, &["", ""]);
         assert!(verdict.is_clean());
         assert_eq!(verdict.hashes.job_algorithm(None), Some(ALGORITHM_WITHOUT_HASHES));
@@ -462,7 +509,8 @@ mod tests {
 
     #[test]
     fn a_file_without_the_column_is_no_hash_job() {
-        let rules = crate::check::PoolRules::new(vec!["cognito:username".into(), "email".into(), "email_verified".into()]);
+        let rules =
+            crate::check::PoolRules::new(vec!["cognito:username".into(), "email".into(), "email_verified".into()]);
         let mut checker = crate::check::Checker::new(&rules).hashing(Some(HashAlgorithm::Bcrypt));
         checker.feed(b"cognito:username,email,email_verified\nann,ann@example.com,true\n");
         let verdict = checker.finish();

@@ -65,9 +65,11 @@
 //   complete    a partial header completed to the pool's
 //   prepare     the two, then the `Checker`: what is uploaded, and the verdict on it
 //   split       a prepared file over the limits, cut into parts at row boundaries
-// and `hashes` (the `password_hash` column's forms and bounds), which `header` and `rows` use.
+// and `hashes` (the `password_hash` column's forms and bounds), which `header` and `rows` use, and
+//   group       a file whose hashes name several algorithms, one file (and parts) per algorithm
 mod complete;
 mod dialect;
+mod group;
 mod hashes;
 mod header;
 mod limits;
@@ -84,7 +86,8 @@ mod fixtures;
 
 pub use complete::{Completed, column_matches};
 pub use dialect::{Decoded, Dialect, ReadAs};
-pub use hashes::{Bounds, HashAlgorithm, HashProblem, HashTally, PASSWORD_HASH, algorithm_of};
+pub use group::{GroupPart, GroupedSplit, Grouper};
+pub use hashes::{Bounds, HashAlgorithm, HashGroup, HashProblem, HashTally, PASSWORD_HASH, algorithm_of};
 pub use limits::{
     BIRTH_YEARS, CUSTOM_PREFIX, ESCAPED_COMMA, LINE_END, MAX_BYTES, MAX_EPOCH_SECONDS, MAX_LISTED_PROBLEMS,
     MAX_PHONE_DIGITS, MAX_ROW_BYTES, MAX_ROW_CHARS, MAX_ROWS, MAX_USERNAME_CHARS, MAX_VALUE_BYTES, NUMBER_RANGE,
@@ -327,7 +330,15 @@ impl Checker {
                 self.invalid_utf8(line_no, content);
             } else {
                 ends[ends.len() - 1] = content.len() as u32;
-                rows::check(line_no, content, ends, quotes, &self.columns, &mut self.sink, &mut self.hashes);
+                rows::check(
+                    line_no,
+                    content,
+                    ends,
+                    quotes,
+                    &self.columns,
+                    &mut self.sink,
+                    &mut self.hashes,
+                );
             }
         }
     }

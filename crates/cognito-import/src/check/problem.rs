@@ -133,12 +133,6 @@ pub enum Rule {
     /// A hash of another algorithm than `PASSWORD_HASHING_ALGORITHM` (`algorithm`): a job hashes
     /// with one algorithm.
     HashNotOfJobAlgorithm { algorithm: HashAlgorithm },
-    /// The first hash of a second algorithm (`algorithm`) in a file whose first hash is of `first`,
-    /// with `PASSWORD_HASHING_ALGORITHM` not set: a job hashes with one algorithm. Reported once.
-    SecondHashAlgorithm {
-        first: HashAlgorithm,
-        algorithm: HashAlgorithm,
-    },
 }
 
 impl fmt::Display for Rule {
@@ -209,13 +203,8 @@ impl fmt::Display for Rule {
             ),
             Rule::HashNotOfJobAlgorithm { algorithm } => write!(
                 f,
-                "not a {algorithm} hash, the algorithm PASSWORD_HASHING_ALGORITHM names: a job hashes with one \
-                 algorithm; import the other hashes as a file of their own"
-            ),
-            Rule::SecondHashAlgorithm { first, algorithm } => write!(
-                f,
-                "a {algorithm} hash in a file whose first hash is {first}: a job hashes with one algorithm; import \
-                 each algorithm's users as a file of their own"
+                "not a {algorithm} hash, the algorithm PASSWORD_HASHING_ALGORITHM names (a job hashes with one \
+                 algorithm; with the setting empty, a file is imported as one job per algorithm)"
             ),
         }
     }

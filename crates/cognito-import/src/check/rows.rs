@@ -156,19 +156,18 @@ pub(super) fn check(
             Kind::PasswordHash => match (hashes::judge(value), *hashing) {
                 (Ok(algorithm), Some(job)) if algorithm != job => Some(Rule::HashNotOfJobAlgorithm { algorithm: job }),
                 (Ok(algorithm), _) => {
-                    let first = tally.first;
-                    // A job hashes with one algorithm: a second one in the file is reported once.
-                    match (tally.count(algorithm), first) {
-                        (true, Some(first)) => Some(Rule::SecondHashAlgorithm { first, algorithm }),
-                        _ => None,
-                    }
+                    tally.count(algorithm);
+                    None
                 }
                 (Err(HashProblem::Format), _) => Some(Rule::HashFormat),
-                (Err(HashProblem::OverBounds {
-                    algorithm,
-                    parameter,
-                    limit,
-                }), _) => Some(Rule::HashOverBounds {
+                (
+                    Err(HashProblem::OverBounds {
+                        algorithm,
+                        parameter,
+                        limit,
+                    }),
+                    _,
+                ) => Some(Rule::HashOverBounds {
                     algorithm,
                     parameter,
                     limit,

@@ -44,6 +44,7 @@
 
 use memchr::{memchr, memchr_iter};
 
+use super::hashes::HashGroup;
 use super::limits::{LINE_END, MAX_BYTES, MAX_ROW_BYTES, MAX_ROWS};
 use super::problem::{Rule, Verdict};
 
@@ -116,6 +117,10 @@ pub struct PartInfo {
     pub rows: u64,
     /// Bytes, the header included.
     pub bytes: u64,
+    /// In a file imported as one file per hash algorithm, the algorithm's (see `group`): then the
+    /// line numbers above are that algorithm's file's, not the source's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<HashGroup>,
 }
 
 impl PartInfo {
@@ -248,6 +253,7 @@ impl Splitter {
                 last_line: 0,
                 rows: 0,
                 bytes: 0,
+                group: None,
             },
             parts: Vec::new(),
             ops: Vec::new(),
@@ -490,6 +496,7 @@ impl Splitter {
             last_line: first_line - 1,
             rows: 0,
             bytes: self.header.len() as u64,
+            group: None,
         };
         self.parts.push(std::mem::replace(&mut self.part, next));
         self.ops.push(Op::Part(number));
@@ -631,6 +638,7 @@ mod tests {
             last_line,
             rows,
             bytes,
+            group: None,
         }
     }
 

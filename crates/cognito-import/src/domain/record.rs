@@ -191,17 +191,19 @@ pub struct Record {
     /// The part being imported (1-based), when there are parts.
     #[serde(default)]
     pub part: u32,
-    /// A file with a `password_hash` column: the algorithm its jobs are created with, and its rows
+    /// A file with a `password_hash` column: the algorithms its jobs are created with, and its rows
     /// by hash (set by the check; `None` for a file without the column).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hashes: Option<Hashes>,
 }
 
-/// A hash file's jobs' algorithm and its rows by `password_hash`.
+/// A hash file's jobs' algorithms and its rows by `password_hash`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Hashes {
-    pub algorithm: HashAlgorithm,
+    /// One, or one per part's algorithm when the file is imported as one file per algorithm (its
+    /// parts' [`PartInfo::group`]).
+    pub algorithms: Vec<HashAlgorithm>,
     /// Rows with a hash.
     pub with_hash: u64,
     /// Rows with an empty `password_hash` (those users must reset their password).
@@ -238,6 +240,15 @@ impl Record {
             version_id: self.version_id.clone(),
             etag: Some(self.etag.clone()),
             size: Some(self.size),
+        }
+    }
+
+    /// The `PasswordHashingAlgorithm` of the current job: its part's, or the file's (`None`: no
+    /// hash job).
+    pub fn job_algorithm(&self) -> Option<HashAlgorithm> {
+        match self.current_part().and_then(|p| p.info.group) {
+            Some(group) => Some(group.algorithm),
+            None => self.hashes.as_ref().and_then(|h| h.algorithms.first().copied()),
         }
     }
 
@@ -546,6 +557,7 @@ mod tests {
             last_line,
             rows: last_line - first_line + 1,
             bytes: 100 * number as u64,
+            group: None,
         };
         let mut record = Record::new(&object(), "e", 1000);
         record.split(vec![part(1, 2, 10), part(2, 11, 15)]);

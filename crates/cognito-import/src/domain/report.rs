@@ -126,7 +126,8 @@ pub struct Summary {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImportedHashes {
-    pub algorithm: Option<check::HashAlgorithm>,
+    /// The jobs' algorithms (one job, or more, per algorithm).
+    pub algorithms: Vec<check::HashAlgorithm>,
     pub imported_with_hash: u64,
     pub imported_without_hash: u64,
 }
@@ -136,6 +137,10 @@ pub struct ImportedHashes {
 #[serde(rename_all = "camelCase")]
 pub struct PartOutcome {
     pub number: u32,
+    /// A part of one hash algorithm's file: the algorithm. Then the lines are that file's (its
+    /// rows, in the source's order), not the source's; the per-line report has the source's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<check::HashAlgorithm>,
     pub first_line: u64,
     pub last_line: u64,
     pub rows: u64,
@@ -170,10 +175,41 @@ pub fn durations(record: &Record, job: &JobState) -> (Option<f64>, Option<f64>, 
     (total, queued, import)
 }
 
+/// A finished file's job logs, numbered for the [`Joiner`]: one log in the source's line numbers
+/// (a file imported whole, or cut in consecutive parts), or one per hash algorithm in the line
+/// numbers of that algorithm's file (the one that took the rows without a hash first).
+#[derive(Debug)]
+pub enum Logs {
+    Source(JobLog),
+    ByAlgorithm(Vec<(check::HashAlgorithm, JobLog)>),
+}
+
+impl Logs {
+    /// Row outcomes in all.
+    pub fn lines(&self) -> usize {
+        match self {
+            Logs::Source(log) => log.lines.len(),
+            Logs::ByAlgorithm(logs) => logs.iter().map(|(_, log)| log.lines.len()).sum(),
+        }
+    }
+
+    pub fn joiner<W: std::io::Write>(&self, out: W) -> std::io::Result<Joiner<'_, W>> {
+        match self {
+            Logs::Source(log) => Joiner::new(log, out),
+            Logs::ByAlgorithm(logs) => Joiner::grouped(logs.iter().map(|(a, log)| (*a, log)).collect(), out),
+        }
+    }
+}
+
 /// Joins log lines to source rows in one pass over both (each sorted by line number).
+///
+/// A file imported as one job per hash algorithm ([`Joiner::grouped`]) has a log per algorithm,
+/// numbered as that algorithm's file was (its header, then its rows, without the source's empty
+/// lines): each source row is matched to its algorithm's log as the rows come, by the row's place
+/// among that algorithm's rows.
 pub struct Joiner<'a, W: std::io::Write> {
-    log: &'a JobLog,
-    next: usize,
+    /// One log (a file imported whole, or cut in consecutive parts) or one a hash algorithm.
+    logs: Vec<Cursor<'a>>,
     username_column: Option<usize>,
     /// Where `password_hash` is: a hash's presence is counted, the hash never kept.
     hash_column: Option<usize>,
@@ -182,13 +218,42 @@ pub struct Joiner<'a, W: std::io::Write> {
     listed: Vec<LineOutcome>,
 }
 
+/// A log, and how far the join has read it.
+struct Cursor<'a> {
+    /// The hash algorithm of the log's rows (the first log also takes the rows without a hash);
+    /// `None`: the log is numbered as the source is.
+    algorithm: Option<check::HashAlgorithm>,
+    log: &'a JobLog,
+    next: usize,
+    /// Source rows of this algorithm so far.
+    rows: u32,
+}
+
 impl<'a, W: std::io::Write> Joiner<'a, W> {
     pub fn new(log: &'a JobLog, out: W) -> std::io::Result<Self> {
+        Self::with_logs(vec![(None, log)], out)
+    }
+
+    /// For a file imported as one job (or more) per hash algorithm: each algorithm's log, the one
+    /// that took the rows without a hash first.
+    pub fn grouped(logs: Vec<(check::HashAlgorithm, &'a JobLog)>, out: W) -> std::io::Result<Self> {
+        Self::with_logs(logs.into_iter().map(|(a, log)| (Some(a), log)).collect(), out)
+    }
+
+    fn with_logs(logs: Vec<(Option<check::HashAlgorithm>, &'a JobLog)>, out: W) -> std::io::Result<Self> {
         let mut out = csv::Writer::from_writer(out);
         out.write_record(["line", "username", "outcome", "reason"])?;
+        let logs = logs
+            .into_iter()
+            .map(|(algorithm, log)| Cursor {
+                algorithm,
+                log,
+                next: 0,
+                rows: 0,
+            })
+            .collect();
         Ok(Joiner {
-            log,
-            next: 0,
+            logs,
             username_column: None,
             hash_column: None,
             hashes: ImportedHashes::default(),
@@ -204,42 +269,67 @@ impl<'a, W: std::io::Write> Joiner<'a, W> {
             self.hash_column = split_fields(text).position(|f| f == check::PASSWORD_HASH);
             return Ok(());
         }
+        let hash_column = self.hash_column;
+        let hash = || {
+            hash_column
+                .and_then(|c| split_fields(text).nth(c))
+                .is_some_and(|h| !h.is_empty())
+        };
+        let (cursor, line) = if self.logs[0].algorithm.is_none() {
+            (0, number)
+        } else if text.is_empty() {
+            // Not in any algorithm's file.
+            return Ok(());
+        } else {
+            let value = self
+                .hash_column
+                .and_then(|c| split_fields(text).nth(c))
+                .unwrap_or_default();
+            let algorithm = check::algorithm_of(value.as_bytes());
+            let i = self.logs.iter().position(|c| c.algorithm == algorithm).unwrap_or(0);
+            self.logs[i].rows += 1;
+            (i, self.logs[i].rows + 1)
+        };
         // Log lines for rows before this one had no source row (cannot happen with the checked
         // file, but never drop an outcome).
-        while self.log.lines.get(self.next).is_some_and(|l| l.line < number) {
-            self.emit(None)?;
+        while self.peek(cursor).is_some_and(|l| l.line < line) {
+            self.emit(cursor, None, None)?;
         }
-        if let Some(column) = self.hash_column
-            && self.log.lines.get(self.next).is_some_and(|l| l.line == number && l.outcome == RowOutcome::Succeeded)
-        {
-            let has_hash = split_fields(text).nth(column).is_some_and(|h| !h.is_empty());
-            let count = match has_hash {
-                true => &mut self.hashes.imported_with_hash,
-                false => &mut self.hashes.imported_without_hash,
-            };
-            *count += 1;
-        }
-        while self.log.lines.get(self.next).is_some_and(|l| l.line == number) {
+        while let Some(entry) = self.peek(cursor).filter(|l| l.line == line) {
+            if self.hash_column.is_some() && entry.outcome == RowOutcome::Succeeded {
+                match hash() {
+                    true => self.hashes.imported_with_hash += 1,
+                    false => self.hashes.imported_without_hash += 1,
+                }
+            }
             let username = self.username_column.and_then(|c| split_fields(text).nth(c));
-            self.emit(username)?;
+            self.emit(cursor, Some(number), username)?;
         }
         Ok(())
     }
 
-    fn emit(&mut self, username: Option<String>) -> std::io::Result<()> {
-        let entry = self.log.lines[self.next];
-        self.next += 1;
+    fn peek(&self, cursor: usize) -> Option<crate::domain::joblog::LogLine> {
+        let c = &self.logs[cursor];
+        c.log.lines.get(c.next).copied()
+    }
+
+    /// Writes the next line of log `cursor`, as the source's line `number` (else its own).
+    fn emit(&mut self, cursor: usize, number: Option<u32>, username: Option<String>) -> std::io::Result<()> {
+        let c = &mut self.logs[cursor];
+        let entry = c.log.lines[c.next];
+        c.next += 1;
+        let line = number.unwrap_or(entry.line);
         let username = username.unwrap_or_default();
-        let reason = self.log.reason(&entry);
+        let reason = c.log.reason(&entry);
         self.out.write_record([
-            entry.line.to_string().as_str(),
+            line.to_string().as_str(),
             username.as_str(),
             entry.outcome.as_str(),
             reason,
         ])?;
         if entry.outcome != RowOutcome::Succeeded && self.listed.len() < LISTED_LINES {
             self.listed.push(LineOutcome {
-                line: entry.line,
+                line,
                 username,
                 outcome: entry.outcome,
                 reason: reason.to_owned(),
@@ -248,11 +338,13 @@ impl<'a, W: std::io::Write> Joiner<'a, W> {
         Ok(())
     }
 
-    /// Writes what is left of the log; returns the listed failed or skipped lines, and the users
+    /// Writes what is left of the logs; returns the listed failed or skipped lines, and the users
     /// imported by whether they had a hash (`None` without a `password_hash` column).
     pub fn finish(mut self) -> std::io::Result<(Vec<LineOutcome>, Option<ImportedHashes>, W)> {
-        while self.next < self.log.lines.len() {
-            self.emit(None)?;
+        for cursor in 0..self.logs.len() {
+            while self.peek(cursor).is_some() {
+                self.emit(cursor, None, None)?;
+            }
         }
         let out = self.out.into_inner().map_err(|e| e.into_error())?;
         Ok((self.listed, self.hash_column.map(|_| self.hashes), out))

@@ -32,7 +32,8 @@ use crate::adapters::spool::Spool;
 use crate::adapters::upload::{self, UploadError};
 use crate::app::App;
 use crate::check::{
-    self, MAX_PART_BYTES, Normalised, PartInfo, Piece, Prepared, Preparer, Problem, Rule, Splitter, Verdict,
+    self, GroupedSplit, MAX_PART_BYTES, Normalised, PartInfo, Piece, Prepared, Preparer, Problem, Rule, Splitter,
+    Verdict,
 };
 use crate::domain::assumptions;
 use crate::domain::config::Config;
@@ -298,19 +299,41 @@ async fn import(app: &App, record: &mut Record, etag: &mut String) -> Result<Out
     if !verdict.is_clean() {
         return reject(app, record, etag, &verdict).await;
     }
-    record.hashes = verdict
-        .hashes
-        .job_algorithm(app.config.password_hashing)
-        .map(|algorithm| Hashes {
-            algorithm,
-            with_hash: verdict.hashes.with_hash(),
-            without_hash: verdict.hashes.without,
+    let tally = &verdict.hashes;
+    let mut spool = spool;
+    let algorithms = match tally.job_algorithm(app.config.password_hashing) {
+        Some(algorithm) => vec![algorithm],
+        None if tally.column => {
+            // A job hashes with one algorithm: one file per algorithm, cut into parts as any
+            // file, each prepared again from S3 when its turn comes.
+            let algorithms = tally.algorithms();
+            let Some(parts) = group_parts(app, record, &rules, &algorithms).await? else {
+                return Ok(settle_missing(app, record, etag).await?);
+            };
+            if parts.len() > MAX_PARTS {
+                let bytes = record.normalised.as_ref().map_or(record.size, |n| n.bytes_out);
+                return reject(app, record, etag, &over_the_most_parts(bytes, parts.len())).await;
+            }
+            info!(
+                parts = parts.len(),
+                algorithms = ?algorithms,
+                "hashes of several algorithms: one import job per algorithm (and part), in turn"
+            );
+            record.split(parts);
+            spool = None;
+            algorithms
+        }
+        None => Vec::new(),
+    };
+    if tally.column {
+        record.hashes = Some(Hashes {
+            algorithms,
+            with_hash: tally.with_hash(),
+            without_hash: tally.without,
         });
-    if let Some(hashes) = &record.hashes {
         info!(
-            algorithm = %hashes.algorithm,
-            with_hash = hashes.with_hash,
-            without_hash = hashes.without_hash,
+            with_hash = tally.with_hash(),
+            without_hash = tally.without,
             "a password hash file: its users with a hash keep their password"
         );
     }
@@ -373,6 +396,30 @@ async fn prepare_and_spool(
         _ => None,
     };
     Ok(Some((prepared, parts, spool)))
+}
+
+/// The parts of a clean file imported as one file per hash algorithm (`algorithms`, the first
+/// taking the rows without a hash), from a second read of the pinned version; `None` if it
+/// vanished meanwhile.
+async fn group_parts(
+    app: &App,
+    record: &Record,
+    rules: &check::PoolRules,
+    algorithms: &[check::HashAlgorithm],
+) -> Result<Option<Vec<PartInfo>>, ImportError> {
+    let mut body = fetch::read(&app.s3, record);
+    let mut preparer = Preparer::new(rules, app.config.prepare_options());
+    let mut split = GroupedSplit::new(algorithms, Splitter::cognito);
+    while let Some(chunk) = body.next().await {
+        match chunk {
+            Ok(chunk) => split.feed(preparer.feed(&chunk)),
+            Err(FetchError::Gone) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let (tail, _) = preparer.finish();
+    split.feed(&tail);
+    Ok(Some(split.finish()))
 }
 
 /// Writes the pieces of part 1 to the spool; `part` is the part the pieces are in.
@@ -454,7 +501,7 @@ pub async fn deliver(
         None => pool::job_name(&record.key),
     };
     for _ in 0..2 {
-        let job = app.pool.create_job(&name, record.hashes.as_ref().map(|h| h.algorithm)).await?;
+        let job = app.pool.create_job(&name, record.job_algorithm()).await?;
         tracing::Span::current().record("job_id", job.id.as_str());
         info!("import job created");
         record.uploading(&job.id, &job.name)?;

@@ -9,13 +9,13 @@ use crate::adapters::logs::{self, LogError};
 use crate::adapters::reports::{self, ReportError};
 use crate::adapters::source;
 use crate::app::App;
-use crate::check;
+use crate::check::{self, HashAlgorithm, PartInfo};
 use crate::domain::assumptions;
 use crate::domain::job::{JobState, JobStatus};
 use crate::domain::joblog::JobLog;
 use crate::domain::pass_report::{PassReport, Touched};
 use crate::domain::record::{Record, Status, now_secs};
-use crate::domain::report::{self, ImportedHashes, PartOutcome, Summary};
+use crate::domain::report::{self, ImportedHashes, Logs, PartOutcome, Summary};
 use crate::flow::prepared;
 
 #[derive(Debug, thiserror::Error)]
@@ -127,8 +127,8 @@ pub async fn complete(
         );
         return Ok(None);
     }
-    let (log, parts) = if record.parts.is_empty() {
-        (log, Vec::new())
+    let (logs, parts) = if record.parts.is_empty() {
+        (Logs::Source(log), Vec::new())
     } else {
         every_part(app, log_group, record, log, &state).await?
     };
@@ -142,7 +142,8 @@ pub async fn complete(
     if source.is_none() {
         warn!("the source object is gone; the per-line report has no usernames");
     }
-    let (problem_lines, password_hashes) = reports::write_lines(&app.s3, &record.bucket, &lines_key, &log, source).await?;
+    let (problem_lines, password_hashes) =
+        reports::write_lines(&app.s3, &record.bucket, &lines_key, &logs, source).await?;
     let outcome = state.status.as_str();
     let source_object = source::planned(app.config.source_object_policy, outcome);
     let (total_seconds, queued_seconds, import_seconds) = report::durations(record, &state);
@@ -179,7 +180,7 @@ pub async fn complete(
         abandoned_jobs: record.abandoned_jobs.clone(),
         log_group: log_group.to_owned(),
         log_stream: stream,
-        logged_lines: log.lines.len(),
+        logged_lines: logs.lines(),
         report_key: report_key.clone(),
         lines_report_key: lines_key.clone(),
         problem_lines,
@@ -192,7 +193,7 @@ pub async fn complete(
         normalised: record.normalised.clone(),
         parts,
         password_hashes: password_hashes.map(|counts| ImportedHashes {
-            algorithm: record.hashes.as_ref().map(|h| h.algorithm),
+            algorithms: record.hashes.as_ref().map(|h| h.algorithms.clone()).unwrap_or_default(),
             ..counts
         }),
     };
@@ -218,15 +219,24 @@ pub async fn complete(
 }
 
 /// The last part of a split file has finished: the logs of every part that had a job, their line
-/// numbers the source file's, and each part's outcome.
+/// numbers the source file's (or, for the parts of one hash algorithm's file, that file's), and
+/// each part's outcome.
 async fn every_part(
     app: &App,
     log_group: &str,
     record: &Record,
     current: JobLog,
     state: &JobState,
-) -> Result<(JobLog, Vec<PartOutcome>), TrackError> {
-    let mut merged = JobLog::default();
+) -> Result<(Logs, Vec<PartOutcome>), TrackError> {
+    // The merged log of each hash algorithm's file, in the parts' order; one, `None`, otherwise.
+    let mut merged: Vec<(Option<HashAlgorithm>, JobLog)> = Vec::new();
+    let mut add = |algorithm: Option<HashAlgorithm>, log: JobLog, info: &PartInfo| {
+        if merged.last().is_none_or(|(a, _)| *a != algorithm) {
+            merged.push((algorithm, JobLog::default()));
+        }
+        let (_, into) = merged.last_mut().expect("just pushed");
+        into.append(log, |line| info.source_line(u64::from(line)) as u32);
+    };
     let mut outcomes = Vec::new();
     for (i, part) in record.parts.iter().enumerate() {
         let number = i as u32 + 1;
@@ -240,10 +250,11 @@ async fn every_part(
             && let (Some(job_id), Some(job_name)) = (&part.job_id, &part.job_name)
         {
             let log = logs::read(&app.logs, log_group, &format!("{job_id}/{job_name}")).await?;
-            merged.append(log, |line| info.source_line(u64::from(line)) as u32);
+            add(info.group.map(|g| g.algorithm), log, info);
         }
         outcomes.push(PartOutcome {
             number,
+            algorithm: info.group.map(|g| g.algorithm),
             first_line: info.first_line,
             last_line: info.last_line,
             rows: info.rows,
@@ -255,8 +266,12 @@ async fn every_part(
         });
     }
     let info = &record.parts[record.part as usize - 1].info;
-    merged.append(current, |line| info.source_line(u64::from(line)) as u32);
-    Ok((merged, outcomes))
+    add(info.group.map(|g| g.algorithm), current, info);
+    let logs = match merged.first() {
+        Some((Some(_), _)) => Logs::ByAlgorithm(merged.into_iter().filter_map(|(a, log)| Some((a?, log))).collect()),
+        _ => Logs::Source(merged.pop().map(|(_, log)| log).unwrap_or_default()),
+    };
+    Ok((logs, outcomes))
 }
 
 /// For a split file whose current part did not succeed: which part ended how, and which parts
@@ -267,6 +282,20 @@ fn parts_not_imported(record: &Record, state: &JobState) -> Option<String> {
         return None;
     }
     let count = record.parts.len();
+    if let Some(group) = part.info.group {
+        // The lines of one algorithm's file are not the source's: the per-line report names them.
+        let mut said = format!(
+            "part {} of {count} ({} hashes) ended {}",
+            part.info.number, group.algorithm, state.status
+        );
+        if let Some(message) = &state.completion_message {
+            said.push_str(&format!(": {message}"));
+        }
+        if (part.info.number as usize) < count {
+            said.push_str(&format!("; parts {}-{count} were not imported", part.info.number + 1));
+        }
+        return Some(said);
+    }
     let mut said = format!(
         "part {} of {count} (lines {}-{}) ended {}",
         part.info.number, part.info.first_line, part.info.last_line, state.status
@@ -287,7 +316,6 @@ fn parts_not_imported(record: &Record, state: &JobState) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::PartInfo;
     use crate::domain::event::ObjectRef;
 
     fn state(status: JobStatus, message: Option<&str>) -> JobState {
@@ -310,6 +338,7 @@ mod tests {
             last_line,
             rows: last_line - first_line + 1,
             bytes: 1,
+            group: None,
         };
         record.split(vec![
             part(1, 2, 500_001),
