@@ -88,6 +88,7 @@ pub async fn run(file: &Path, as_json: bool) -> Result<bool, LocalError> {
             "normalised": summary["normalised"],
             "prepared": summary["prepared"],
             "parts": summary["parts"],
+            "passwordHashes": summary["passwordHashes"],
         });
         println!("{out}");
     } else {
@@ -101,12 +102,31 @@ pub async fn run(file: &Path, as_json: bool) -> Result<bool, LocalError> {
             println!("message:  {m}");
         }
         print_prepared(&summary["prepared"]);
-        for part in summary["parts"].as_array().into_iter().flatten() {
+        let hashes = &summary["passwordHashes"];
+        if !hashes.is_null() {
             println!(
-                "part {}:   lines {}-{}, job {}: {} — {} imported, {} skipped, {} failed",
+                "passwords: {} users keep theirs ({}), {} must reset",
+                hashes["importedWithHash"],
+                hashes["algorithms"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                hashes["importedWithoutHash"]
+            );
+        }
+        for part in summary["parts"].as_array().into_iter().flatten() {
+            // A part of one hash algorithm's file is named by its algorithm: its lines are not the
+            // file's (the per-line report has those).
+            let rows = match part["algorithm"].as_str() {
+                Some(algorithm) => format!("{} rows of {algorithm} hashes", part["rows"]),
+                None => format!("lines {}-{}", part["firstLine"], part["lastLine"]),
+            };
+            println!(
+                "part {}:   {rows}, job {}: {} — {} imported, {} skipped, {} failed",
                 part["number"],
-                part["firstLine"],
-                part["lastLine"],
                 text(&part["jobId"]),
                 text(&part["status"]),
                 part["importedUsers"],
