@@ -139,8 +139,8 @@ pub fn is_row_too_long(line: &str, max_chars: usize) -> bool {
 pub const REQUIRED_COLUMN_ABSENT_FAILS_EACH_ROW: bool = true;
 
 /// A row's log line gives one reason, the first problem found, checked in this order: row length,
-/// field count, `cognito:username`, each column in header order (required, size, shape),
-/// pool-required columns absent from a subset header, then verification. Cognito documents neither
+/// field count, `cognito:username`, each column in header order (required, size, shape; a
+/// `password_hash` value's shape is its hash form and bounds), pool-required columns absent from a subset header, then verification. Cognito documents neither
 /// the order nor whether it reports more than one problem.
 pub const FIRST_PROBLEM_IS_THE_REASON: bool = true;
 
@@ -237,6 +237,10 @@ pub mod file_failures {
     pub const TOO_MANY_ROWS: &str = "the file has {rows} user rows, more than the limit of {limit}";
     /// The uploaded file is gone or unreadable when the job runs.
     pub const UNREADABLE: &str = "The CSV file could not be read.";
+    /// A job with a PasswordHashingAlgorithm whose header has no `password_hash` column
+    /// (`{algorithm}` is the job's).
+    pub const NO_PASSWORD_HASH_COLUMN: &str =
+        "the job's PasswordHashingAlgorithm is {algorithm} but the header has no password_hash column";
 }
 
 /// The reason of a `[FAILED]` log line. The reference documents one reason text (the auto-verified
@@ -261,4 +265,138 @@ pub mod reasons {
     pub const VERIFIED_WITHOUT_VALUE: &str = "{column} is required when {flag} is true.";
     /// A valid row whose pool was deleted while the job ran.
     pub const POOL_GONE: &str = "The user pool no longer exists.";
+    /// A `password_hash` value not in the job's algorithm's standard text form (see [`super::hashes`]).
+    pub const HASH_MALFORMED: &str = "{column} is not in the standard text form of {algorithm} hashes.";
+    /// A `password_hash` value in another algorithm's standard form (`{found}`).
+    pub const HASH_OF_OTHER_ALGORITHM: &str =
+        "{column} holds a hash of {found} but the job's PasswordHashingAlgorithm is {algorithm}.";
+    /// A `password_hash` parameter above Cognito's bound (`{parameter}`: cost, N, r, p, m, t, iterations).
+    pub const HASH_OVER_BOUND: &str = "{column} exceeds a bound of {algorithm}: {parameter} must be at most {limit}.";
+    /// A non-empty `password_hash` on a job without an algorithm
+    /// ([`super::HASH_WITHOUT_ALGORITHM_FAILS_THE_ROW`]).
+    pub const HASH_WITHOUT_ALGORITHM: &str = "{column} must be empty: the job has no PasswordHashingAlgorithm.";
 }
+
+// =====================================================================================================
+// Password hashes and sign-in: what the emulator assumes where the reference's "password hashes" row
+// and the API reference are silent. `import/hashes.rs`, `import/rules.rs` and `cognito/` take these
+// from here.
+// =====================================================================================================
+
+/// The text encoding of a `password_hash` value, which AWS does not document: each algorithm's
+/// standard text form, read by its RustCrypto crate's parser (`bcrypt::HashParts`,
+/// `password_hash::PasswordHash`), and narrowed to the forms below.
+///
+/// - BCRYPT: modular crypt, `$2a$`, `$2b$` or `$2y$`, a two-digit cost, then 53 characters of
+///   bcrypt's base64 (salt and hash). `$2x$` (the crate takes it) is not a standard form.
+/// - ARGON2ID: `$argon2id$v=19$m=…,t=…,p=…$salt$hash` (PHC); no other version, no `keyid`/`data`.
+/// - SCRYPT: `$scrypt$ln=…,r=…,p=…$salt$hash` (PHC, `ln` = log2 N; no version).
+/// - PBKDF2_SHA256: `$pbkdf2-sha256$i=…,l=…$salt$hash` (PHC; no version). Passlib's variant
+///   (`$pbkdf2-sha256$29000$…`, rounds without `i=`) is not PHC and is not read.
+///
+/// A PHC string must name exactly those parameters (none left to a crate default), and hold a salt
+/// and a hash. Parameters the algorithm cannot run (bcrypt cost below 4, PBKDF2 0 iterations,
+/// Argon2 m below 8·p, anything the crate's parameter check refuses) make the value malformed; above
+/// one of Cognito's bounds, it is over the bound (the bound is checked first). The import checks
+/// only the text: no hashing happens before a sign-in.
+pub mod hashes {
+    use crate::import::hashes::HashAlgorithm;
+
+    /// A standard text form (see the module above).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Form {
+        /// `$<prefix>$<cost>$<salt and hash>`.
+        ModularCrypt { prefixes: &'static [&'static str] },
+        /// `$<ident>[$v=<version>]$<params>$<salt>$<hash>`.
+        Phc {
+            ident: &'static str,
+            version: Option<u32>,
+            params: &'static [&'static str],
+        },
+    }
+
+    pub const BCRYPT: Form = Form::ModularCrypt {
+        prefixes: &["2a", "2b", "2y"],
+    };
+    pub const ARGON2ID: Form = Form::Phc {
+        ident: "argon2id",
+        version: Some(19),
+        params: &["m", "t", "p"],
+    };
+    pub const SCRYPT: Form = Form::Phc {
+        ident: "scrypt",
+        version: None,
+        params: &["ln", "r", "p"],
+    };
+    pub const PBKDF2_SHA256: Form = Form::Phc {
+        ident: "pbkdf2-sha256",
+        version: None,
+        params: &["i", "l"],
+    };
+
+    /// The form of an algorithm's values.
+    pub fn form_of(algorithm: HashAlgorithm) -> &'static Form {
+        match algorithm {
+            HashAlgorithm::Bcrypt => &BCRYPT,
+            HashAlgorithm::Argon2id => &ARGON2ID,
+            HashAlgorithm::Scrypt => &SCRYPT,
+            HashAlgorithm::Pbkdf2Sha256 => &PBKDF2_SHA256,
+        }
+    }
+}
+
+/// When GetCSVHeader lists `password_hash` (`EmulatorConfig::csv_header_lists_password_hash`, which
+/// stands for "a pool that supports hash imports": the reference says not all do), it is the last
+/// column, after `cognito:username`. Its place in the real header is not documented; order does not
+/// matter to an import. Then it is an ordinary header column: the full-header rule requires it in
+/// every file, and a job without an algorithm accepts it empty.
+pub const PASSWORD_HASH_COLUMN_LAST: bool = true;
+
+/// On a job with a PasswordHashingAlgorithm, `password_hash` is a known column even where
+/// GetCSVHeader does not list it, and a file without it fails the job
+/// ([`file_failures::NO_PASSWORD_HASH_COLUMN`]). The header's checks run in this order: unknown
+/// and duplicate columns, then the `password_hash` column, then the full-header rule.
+pub const HASH_JOB_KNOWS_THE_COLUMN: bool = true;
+
+/// On a job without a PasswordHashingAlgorithm whose pool lists `password_hash`, a non-empty value
+/// fails its row ([`reasons::HASH_WITHOUT_ALGORITHM`]): the job cannot tell how to read it. Reason:
+/// importing the user RESET_REQUIRED would silently drop a password the file meant to keep.
+pub const HASH_WITHOUT_ALGORITHM_FAILS_THE_ROW: bool = true;
+
+/// `password_hash` is not a user attribute: it never appears among a user's attributes, in any API
+/// answer, log line or reason. A row's reason names the column, the algorithm, a parameter and its
+/// bound, never the value nor a parameter's value.
+pub const HASH_IS_NEVER_SHOWN: bool = true;
+
+/// CreateUserPoolClient with `GenerateSecret: true` answers InvalidParameterException: the emulator
+/// does not compute SECRET_HASH, so such a client could not sign in.
+pub const GENERATE_SECRET_REFUSED: bool = true;
+
+/// A client's `PreventUserExistenceErrors` when CreateUserPoolClient does not give one: ENABLED, so
+/// an unknown user gets the wrong-password answer (NotAuthorizedException "Incorrect username or
+/// password."). The console creates clients with ENABLED; the API reference names LEGACY as the
+/// API's default, where an unknown user gets UserNotFoundException. A client created with LEGACY
+/// behaves that way.
+pub const DEFAULT_PREVENT_USER_EXISTENCE_ERRORS: &str = "ENABLED";
+
+/// The ExplicitAuthFlows of a client created without any: Cognito's documented default.
+pub const DEFAULT_EXPLICIT_AUTH_FLOWS: [&str; 3] =
+    ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH"];
+
+/// A RESET_REQUIRED user (imported without a hash) gets PasswordResetRequiredException whatever the
+/// password: it has none. A user with no imported hash in any other status (created by
+/// AdminCreateUser or `Emulator::add_user`) has no password the emulator knows, and gets
+/// NotAuthorizedException as for a wrong password. A disabled user gets NotAuthorizedException
+/// "User is disabled.".
+pub const RESET_REQUIRED_IGNORES_THE_PASSWORD: bool = true;
+
+/// Sign-in tokens are opaque random strings (not JWTs), valid for this many seconds (ExpiresIn).
+pub const TOKEN_EXPIRES_IN: u64 = 3600;
+
+/// Cognito targets answered without a SigV4 signature, as Cognito serves them to apps (the SDK may
+/// send them unsigned). Any signature on them is ignored.
+pub const UNSIGNED_COGNITO_TARGETS: [&str; 1] = ["InitiateAuth"];
+
+/// InitiateAuth/AdminInitiateAuth find the user by its username only (not by an email or phone
+/// alias).
+pub const SIGN_IN_BY_USERNAME_ONLY: bool = true;

@@ -29,6 +29,12 @@ pub struct EmulatorConfig {
     /// Cognito's documented rule: the header must hold every GetCSVHeader column. `false` accepts
     /// a subset (an older documentation example did).
     pub require_full_header: bool,
+    /// Whether GetCSVHeader lists `password_hash` (a pool that supports hash imports; the reference
+    /// says not every pool does). `false` (default): a job without a PasswordHashingAlgorithm fails a
+    /// file with that column as an unknown column. `true`: it is a header column like the others
+    /// (the full-header rule requires it; a non-empty value fails its row on a job without an
+    /// algorithm). A job with an algorithm requires the column either way.
+    pub csv_header_lists_password_hash: bool,
     /// Import jobs a pool may create (Cognito's quota is 1,000).
     pub jobs_per_pool: usize,
     /// Share of failed-or-skipped rows above which a job ends Failed.
@@ -48,6 +54,7 @@ impl Default for EmulatorConfig {
             row_delay: Duration::ZERO,
             job_expiry: assumptions::DEFAULT_JOB_EXPIRY,
             require_full_header: true,
+            csv_header_lists_password_hash: false,
             jobs_per_pool: assumptions::DEFAULT_JOBS_PER_POOL,
             failed_ratio: assumptions::FAILED_OR_SKIPPED_RATIO,
         }

@@ -2,7 +2,8 @@
 //! them, on one loopback HTTP endpoint that real AWS SDK clients and the AWS CLI talk to.
 //!
 //! - Cognito Identity Provider (AWS JSON 1.1): pools, users and import jobs (`cognito`), run by
-//!   Cognito's rules for import files (`import`).
+//!   Cognito's rules for import files (`import`), password hashes included; app clients and
+//!   password sign-in (AdminInitiateAuth, InitiateAuth) against the imported hashes.
 //! - The pre-signed upload URL of a job (`sigv4`, `upload`), checked the way S3 checks it.
 //! - S3, path-style, for drop buckets (`s3`), on s3s and s3s-fs, with object tagging kept in
 //!   memory (`Emulator::object_tags`) and bucket versioning (older versions, delete markers,
@@ -11,7 +12,8 @@
 //! - SNS CreateTopic/Publish/ListTopics (AWS Query protocol, `sns`); published messages are kept
 //!   for tests (`Emulator::published`), not delivered.
 //!
-//! Every call is SigV4-verified against the configured credentials. Faults (`faults`) can be
+//! Every call is SigV4-verified against the configured credentials (but InitiateAuth, which apps
+//! send unsigned), and counted by operation (`calls`, `Emulator::calls`). Faults (`faults`) can be
 //! switched on by tests. What Cognito does not document is chosen in `assumptions`.
 //!
 //! The configuration (`config`) and the state every request and job share (`shared`) sit below the
@@ -27,6 +29,7 @@
 //! ```
 
 pub mod assumptions;
+pub mod calls;
 pub mod cognito;
 pub mod config;
 pub mod faults;
@@ -40,6 +43,7 @@ pub mod sigv4;
 pub mod sns;
 pub mod upload;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -163,6 +167,18 @@ impl Emulator {
     /// The fault switchboard.
     pub fn faults(&self) -> &Faults {
         &self.shared.faults
+    }
+
+    /// How many requests of each operation were served since the start or the last
+    /// [`Emulator::reset_calls`], by `service:operation` (see [`calls`]: `cognito-idp:StartUserImportJob`,
+    /// `s3:PutObject`, `logs:GetLogEvents`, `sns:Publish`, [`calls::PRESIGNED_UPLOAD`]).
+    pub fn calls(&self) -> BTreeMap<String, u64> {
+        self.shared.calls.snapshot()
+    }
+
+    /// Sets every call count back to zero.
+    pub fn reset_calls(&self) {
+        self.shared.calls.reset();
     }
 
     /// The tags of an S3 object, in the order they were given; `None` when the object does not exist.

@@ -33,6 +33,9 @@ struct Args {
     /// Accept import files whose header holds only some of the pool's columns.
     #[arg(long)]
     allow_partial_header: bool,
+    /// Make GetCSVHeader list `password_hash` (a pool that supports password hash imports).
+    #[arg(long)]
+    csv_header_lists_password_hash: bool,
 }
 
 #[tokio::main]
@@ -55,6 +58,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         credentials: vec![(args.access_key, args.secret_key)],
         job_step: Duration::from_millis(args.job_step_ms),
         require_full_header: !args.allow_partial_header,
+        csv_header_lists_password_hash: args.csv_header_lists_password_hash,
         ..EmulatorConfig::default()
     };
     let emulator = Emulator::start(config).await?;

@@ -482,9 +482,25 @@ pub struct Access {
     pub faults: Arc<Faults>,
 }
 
+/// Where the access check leaves the name s3s gave a request's operation, for the server's call
+/// count (s3s names it only there).
+#[derive(Clone, Default)]
+pub struct OperationSlot(Arc<std::sync::OnceLock<String>>);
+
+impl OperationSlot {
+    pub fn name(&self) -> Option<&str> {
+        self.0.get().map(String::as_str)
+    }
+}
+
 #[async_trait::async_trait]
 impl S3Access for Access {
     async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
+        let name = cx.s3_op().name().to_owned();
+        if let Some(slot) = cx.extensions_mut().get::<OperationSlot>() {
+            // The first check of a request names it.
+            let _ = slot.0.set(name);
+        }
         let Some(cred) = cx.credentials() else {
             return Err(s3_error!(AccessDenied, "Anonymous access is not allowed"));
         };

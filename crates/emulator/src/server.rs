@@ -1,7 +1,7 @@
 //! One endpoint for everything, routed by the request itself: a JSON call by its `X-Amz-Target`
 //! (Cognito or CloudWatch Logs), an SNS call by its signature's service or its form-encoded
 //! `POST /` (S3 never gets one), an upload to the import bucket through the upload checks, and all
-//! else to S3.
+//! else to S3. Every request is counted here, by operation (`calls`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,8 +14,11 @@ use s3s::service::S3Service;
 use time::OffsetDateTime;
 use tracing::debug;
 
+use crate::assumptions;
+use crate::calls;
 use crate::faults::Fault;
 use crate::json::{self, ApiError, Input};
+use crate::s3;
 use crate::shared::Shared;
 use crate::sns::{self, SnsError};
 use crate::upload;
@@ -23,6 +26,8 @@ use crate::upload;
 const COGNITO_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 const LOGS_PREFIX: &str = "Logs_20140328.";
 const MAX_JSON_BODY: usize = 1024 * 1024;
+/// The Cognito operations that check a password.
+const SIGN_IN_TARGETS: [&str; 2] = ["AdminInitiateAuth", "InitiateAuth"];
 /// Room for a 256 KiB message even when form encoding triples its size.
 const MAX_QUERY_BODY: usize = 1024 * 1024;
 
@@ -37,6 +42,7 @@ pub async fn route(shared: Arc<Shared>, s3: S3Service, req: Request<Incoming>) -
         .map(str::to_owned)
     {
         let (parts, body) = req.into_parts();
+        count_json_call(&shared, &target);
         let bytes = match Limited::new(body, MAX_JSON_BODY).collect().await {
             Ok(b) => b.to_bytes(),
             Err(_) => {
@@ -46,18 +52,31 @@ pub async fn route(shared: Arc<Shared>, s3: S3Service, req: Request<Incoming>) -
                 ))));
             }
         };
+        if SIGN_IN_TARGETS
+            .iter()
+            .any(|t| target.strip_prefix(COGNITO_PREFIX) == Some(t))
+        {
+            // Checking a password is one hashing at up to Cognito's bounds (a quarter second for
+            // bcrypt at cost 12): off the runtime's threads, which serve everything else.
+            let answer = tokio::task::spawn_blocking(move || json_call(&shared, &parts, &bytes, &target)).await?;
+            return Ok(json::respond(answer));
+        }
         return Ok(json::respond(json_call(&shared, &parts, &bytes, &target)));
     }
     if is_sns(&req) {
         let (parts, body) = req.into_parts();
         let result = match Limited::new(body, MAX_QUERY_BODY).collect().await {
             Ok(bytes) => sns_call(&shared, &parts, &bytes.to_bytes()),
-            Err(_) => Err(SnsError::invalid("Request body too large")),
+            Err(_) => {
+                shared.calls.count_name(calls::SNS_UNNAMED);
+                Err(SnsError::invalid("Request body too large"))
+            }
         };
         return Ok(sns::respond(result));
     }
     let import_prefix = format!("/{}/", shared.import_bucket());
     if req.method() == http::Method::PUT && req.uri().path().starts_with(&import_prefix) {
+        shared.calls.count_name(calls::PRESIGNED_UPLOAD);
         let (parts, body) = req.into_parts();
         if let Some(refusal) = upload::precheck(&parts) {
             return Ok(refusal);
@@ -83,7 +102,27 @@ pub async fn route(shared: Arc<Shared>, s3: S3Service, req: Request<Incoming>) -
         }
         return Ok(response);
     }
-    Ok(s3.call(req.map(Body::from)).await?)
+    // s3s names the operation in its access check (`s3::Access`), which fills this slot.
+    let operation = s3::OperationSlot::default();
+    let mut req = req.map(Body::from);
+    req.extensions_mut().insert(operation.clone());
+    let response = s3.call(req).await;
+    match operation.name() {
+        Some(name) => shared.calls.count("s3", name),
+        None => shared.calls.count_name(calls::S3_UNRESOLVED),
+    }
+    Ok(response?)
+}
+
+/// Counts a JSON call by its target.
+fn count_json_call(shared: &Shared, target: &str) {
+    let named = [("cognito-idp", COGNITO_PREFIX), ("logs", LOGS_PREFIX)]
+        .into_iter()
+        .find_map(|(service, prefix)| Some((service, target.strip_prefix(prefix)?)));
+    match named {
+        Some((service, op)) => shared.calls.count(service, op),
+        None => shared.calls.count_name(calls::UNKNOWN_TARGET),
+    }
 }
 
 /// Verifies, fault-checks and runs one JSON-protocol call.
@@ -98,15 +137,19 @@ fn json_call(shared: &Arc<Shared>, parts: &http::request::Parts, body: &[u8], ta
             format!("Unknown target {target}"),
         ));
     };
-    crate::sigv4::verify_request(
-        parts,
-        body,
-        service,
-        &shared.config.region,
-        OffsetDateTime::now_utc(),
-        |ak| shared.secret_for(ak),
-    )
-    .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+    // Apps call InitiateAuth without AWS credentials (assumptions::UNSIGNED_COGNITO_TARGETS).
+    let unsigned = service == "cognito-idp" && assumptions::UNSIGNED_COGNITO_TARGETS.contains(&op);
+    if !unsigned {
+        crate::sigv4::verify_request(
+            parts,
+            body,
+            service,
+            &shared.config.region,
+            OffsetDateTime::now_utc(),
+            |ak| shared.secret_for(ak),
+        )
+        .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+    }
     debug!(service, op, "call");
     let fault = shared.faults.take(op);
     let error = |fault| match (service, fault) {
@@ -148,6 +191,11 @@ fn is_sns(req: &Request<Incoming>) -> bool {
 
 /// Verifies, fault-checks and runs one SNS (Query-protocol) call.
 fn sns_call(shared: &Arc<Shared>, parts: &http::request::Parts, body: &[u8]) -> Result<sns::Answer, SnsError> {
+    let params = sns::Params::parse(body);
+    match params.get("Action") {
+        Some(action) => shared.calls.count("sns", action),
+        None => shared.calls.count_name(calls::SNS_UNNAMED),
+    }
     crate::sigv4::verify_request(
         parts,
         body,
@@ -157,7 +205,6 @@ fn sns_call(shared: &Arc<Shared>, parts: &http::request::Parts, body: &[u8]) -> 
         |ak| shared.secret_for(ak),
     )
     .map_err(|e| SnsError::auth(&e))?;
-    let params = sns::Params::parse(body);
     let action = params
         .get("Action")
         .ok_or_else(|| SnsError::new(StatusCode::BAD_REQUEST, "MissingAction", "Missing Action"))?;

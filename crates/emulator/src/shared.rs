@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
+use crate::calls::Calls;
 use crate::cognito::model::Cognito;
 use crate::config::EmulatorConfig;
 use crate::faults::Faults;
@@ -28,6 +29,8 @@ pub struct Shared {
     /// Object tags, shared with the S3 store.
     pub(crate) tags: Arc<ObjectTags>,
     pub(crate) faults: Arc<Faults>,
+    /// Requests served, by operation (counted by the server's dispatch).
+    pub(crate) calls: Calls,
     s3_root: PathBuf,
     endpoint: String,
     /// The key that signs pre-signed URLs, standing in for Cognito's own credentials.
@@ -44,6 +47,7 @@ impl Shared {
             sns: Mutex::new(Sns::new(&config.region, &config.account_id)),
             tags: Arc::default(),
             faults: Arc::default(),
+            calls: Calls::default(),
             s3_root,
             endpoint,
             import_key,

@@ -144,7 +144,10 @@ fn is_whole_file(problem: &Problem) -> bool {
         | Rule::NotEpochSeconds
         | Rule::MfaRequiredByPool
         | Rule::MfaOffInPool
-        | Rule::NotInteger => false,
+        | Rule::NotInteger
+        | Rule::HashFormat
+        | Rule::HashOverBounds { .. }
+        | Rule::HashNotOfJobAlgorithm { .. } => false,
     }
 }
 

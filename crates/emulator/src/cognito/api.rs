@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{import_jobs, pools, users};
+use super::{auth, clients, import_jobs, pools, users};
 use crate::json::{ApiError, ApiResult, Input};
 use crate::shared::Shared;
 
@@ -18,6 +18,9 @@ pub fn handle(shared: &Arc<Shared>, op: &str, input: &Input) -> ApiResult {
         "AdminCreateUser" => users::admin_create_user(shared, input),
         "AdminGetUser" => users::admin_get_user(shared, input),
         "ListUsers" => users::list_users(shared, input),
+        "CreateUserPoolClient" => clients::create_user_pool_client(shared, input),
+        "AdminInitiateAuth" => auth::admin_initiate_auth(shared, input),
+        "InitiateAuth" => auth::initiate_auth(shared, input),
         "CreateUserImportJob" => import_jobs::create_import_job(shared, input),
         "StartUserImportJob" => import_jobs::start_import_job(shared, input),
         "StopUserImportJob" => import_jobs::stop_import_job(shared, input),

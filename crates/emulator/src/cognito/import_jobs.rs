@@ -11,6 +11,7 @@ use super::model::{Job, JobStatus, expire_if_due, messages};
 use super::request::{page, pool_id_of};
 use super::runner;
 use crate::assumptions;
+use crate::import::HashAlgorithm;
 use crate::json::{ApiError, ApiResult, Input, random_id};
 use crate::shared::Shared;
 
@@ -39,7 +40,7 @@ pub(super) fn create_import_job(shared: &Arc<Shared>, input: &Input) -> ApiResul
     }
     let hashing = input.opt_str("PasswordHashingAlgorithm")?.map(str::to_owned);
     if let Some(a) = &hashing
-        && !["BCRYPT", "SCRYPT", "ARGON2ID", "PBKDF2_SHA256"].contains(&a.as_str())
+        && HashAlgorithm::from_api_name(a).is_none()
     {
         return Err(ApiError::invalid(format!("Unsupported PasswordHashingAlgorithm: {a}")));
     }

@@ -10,7 +10,7 @@ use std::time::SystemTime;
 use serde_json::{Value, json};
 
 use crate::assumptions;
-use crate::import::{Mfa, PoolSchema};
+use crate::import::{ImportedHash, Mfa, PASSWORD_HASH_COLUMN, PoolSchema};
 use crate::json::{ApiError, epoch_seconds};
 
 /// The standard attributes in GetCSVHeader's order (`sub` is in the schema but not the header).
@@ -53,6 +53,9 @@ pub struct User {
     pub enabled: bool,
     pub status: String,
     pub mfa_enabled: Option<bool>,
+    /// The password hash imported for the user (then CONFIRMED), checked at sign-in. Never in an
+    /// API answer; its `Debug` hides the hash.
+    pub password_hash: Option<ImportedHash>,
 }
 
 impl User {
@@ -97,7 +100,14 @@ pub struct Pool {
 }
 
 impl Pool {
+    /// GetCSVHeader's columns, without `password_hash` (see [`Pool::csv_header_with`]).
     pub fn csv_header(&self) -> Vec<String> {
+        self.csv_header_with(false)
+    }
+
+    /// GetCSVHeader's columns; `password_hash` among them when `lists_password_hash`
+    /// (`EmulatorConfig::csv_header_lists_password_hash`).
+    pub fn csv_header_with(&self, lists_password_hash: bool) -> Vec<String> {
         let mut header: Vec<String> = STANDARD_ATTRIBUTES.iter().map(|s| s.to_string()).collect();
         if assumptions::CUSTOM_COLUMNS_BEFORE_COGNITO_COLUMNS {
             header.extend(
@@ -109,6 +119,9 @@ impl Pool {
         }
         header.push("cognito:mfa_enabled".into());
         header.push("cognito:username".into());
+        if lists_password_hash && assumptions::PASSWORD_HASH_COLUMN_LAST {
+            header.push(PASSWORD_HASH_COLUMN.into());
+        }
         header
     }
 
@@ -116,9 +129,16 @@ impl Pool {
         format!("/aws/cognito/userpools/{}/{}", self.id, self.name)
     }
 
-    /// What the import rules need to know about this pool.
+    /// What the import rules need to know about this pool, whose GetCSVHeader does not list
+    /// `password_hash` (see [`Pool::import_schema_with`]).
     pub fn import_schema(&self, require_full_header: bool) -> PoolSchema {
-        let csv_header = self.csv_header();
+        self.import_schema_with(require_full_header, false)
+    }
+
+    /// What the import rules need to know about this pool; `lists_password_hash` as for
+    /// [`Pool::csv_header_with`].
+    pub fn import_schema_with(&self, require_full_header: bool, lists_password_hash: bool) -> PoolSchema {
+        let csv_header = self.csv_header_with(lists_password_hash);
         PoolSchema {
             // `sub` is required but Cognito assigns it: only the file's columns can be required of it.
             required: self
@@ -269,11 +289,48 @@ impl Job {
     }
 }
 
+/// An app client of a pool (CreateUserPoolClient), through which users sign in.
+#[derive(Clone, Debug)]
+pub struct AppClient {
+    pub id: String,
+    pub name: String,
+    pub pool_id: String,
+    pub created: SystemTime,
+    /// As given, or Cognito's default (`assumptions::DEFAULT_EXPLICIT_AUTH_FLOWS`).
+    pub explicit_auth_flows: Vec<String>,
+    /// ENABLED or LEGACY.
+    pub prevent_user_existence_errors: String,
+}
+
+impl AppClient {
+    pub fn allows(&self, flow: &str) -> bool {
+        self.explicit_auth_flows.iter().any(|f| f == flow)
+    }
+
+    /// The `UserPoolClientType` of CreateUserPoolClient.
+    pub(super) fn to_json(&self) -> Value {
+        let date = epoch_seconds(self.created);
+        json!({
+            "UserPoolId": self.pool_id,
+            "ClientName": self.name,
+            "ClientId": self.id,
+            "CreationDate": date,
+            "LastModifiedDate": date,
+            "ExplicitAuthFlows": self.explicit_auth_flows,
+            "PreventUserExistenceErrors": self.prevent_user_existence_errors,
+            "AllowedOAuthFlowsUserPoolClient": false,
+            "EnableTokenRevocation": true,
+        })
+    }
+}
+
 /// The Cognito side of the emulator's state.
 #[derive(Default)]
 pub struct Cognito {
     pub pools: BTreeMap<String, Pool>,
     pub jobs: BTreeMap<String, Job>,
+    /// App clients by client id (InitiateAuth names only the client).
+    pub clients: BTreeMap<String, AppClient>,
 }
 
 impl Cognito {

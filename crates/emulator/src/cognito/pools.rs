@@ -118,5 +118,8 @@ pub(super) fn list_user_pools(shared: &Arc<Shared>, input: &Input) -> ApiResult 
 pub(super) fn get_csv_header(shared: &Arc<Shared>, input: &Input) -> ApiResult {
     let id = pool_id_of(input)?;
     let state = shared.cognito.lock().unwrap();
-    Ok(json!({ "UserPoolId": id, "CSVHeader": state.pool(id)?.csv_header() }))
+    let header = state
+        .pool(id)?
+        .csv_header_with(shared.config.csv_header_lists_password_hash);
+    Ok(json!({ "UserPoolId": id, "CSVHeader": header }))
 }

@@ -13,9 +13,9 @@ use std::sync::Arc;
 use tracing::{info, warn};
 
 use super::model::{Cognito, JobStatus, messages};
-use super::users::new_user;
+use super::users::new_user_with_password;
 use crate::assumptions;
-use crate::import::{ImportFile, Row};
+use crate::import::{HashAlgorithm, ImportFile, Row};
 use crate::shared::Shared;
 
 /// What a row did to the pool.
@@ -32,15 +32,18 @@ pub(super) async fn run(shared: Arc<Shared>, pool_id: String, job_id: String) {
     if !set_in_progress(&shared, &job_id) {
         return;
     }
-    let (log_group, stream, schema) = {
+    let (log_group, stream, schema, hashing) = {
         let state = shared.cognito.lock().unwrap();
         let (Some(pool), Some(job)) = (state.pools.get(&pool_id), state.jobs.get(&job_id)) else {
             return;
         };
+        let config = &shared.config;
         (
             pool.log_group(),
             format!("{}/{}", job.id, job.name),
-            pool.import_schema(shared.config.require_full_header),
+            pool.import_schema_with(config.require_full_header, config.csv_header_lists_password_hash),
+            // CreateUserImportJob took only the API's names.
+            job.hashing_algorithm.as_deref().and_then(HashAlgorithm::from_api_name),
         )
     };
     shared.logs.lock().unwrap().create_stream(&log_group, &stream);
@@ -59,7 +62,7 @@ pub(super) async fn run(shared: Arc<Shared>, pool_id: String, job_id: String) {
             return;
         }
     };
-    let file = match ImportFile::open(&bytes, &schema) {
+    let file = match ImportFile::open_for_job(&bytes, &schema, hashing) {
         Ok(f) => f,
         Err(e) => {
             if assumptions::FILE_ERROR_IS_JOB_FAILURE {
@@ -110,7 +113,8 @@ pub(super) async fn run(shared: Arc<Shared>, pool_id: String, job_id: String) {
     end(&shared, &job_id, verdict.0, verdict.1);
 }
 
-/// Applies one row to the pool: a new user is created RESET_REQUIRED, an existing one skipped.
+/// Applies one row to the pool: a new user is created CONFIRMED with its password hash, or
+/// RESET_REQUIRED without one (reference, "imported users"); an existing one is skipped.
 fn apply(state: &mut Cognito, pool_id: &str, row: Row) -> (u64, Outcome) {
     match row {
         Row::Invalid { line, reason } => (line, Outcome::Failed(reason)),
@@ -122,12 +126,18 @@ fn apply(state: &mut Cognito, pool_id: &str, row: Row) -> (u64, Outcome) {
                 return (user.line, Outcome::Skipped);
             }
             let line = user.line;
-            match new_user(
+            let status = if user.password_hash.is_some() {
+                "CONFIRMED"
+            } else {
+                "RESET_REQUIRED"
+            };
+            match new_user_with_password(
                 pool,
                 &user.username,
                 user.attributes,
-                "RESET_REQUIRED",
+                status,
                 user.mfa_enabled,
+                user.password_hash,
             ) {
                 Ok(_) => (line, Outcome::Succeeded),
                 Err(e) => (line, Outcome::Failed(e.message)),

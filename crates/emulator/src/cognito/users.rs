@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::model::{Pool, User};
 use super::request::{page, pool_id_of};
+use crate::import::ImportedHash;
 use crate::json::{ApiError, ApiResult, Input};
 use crate::shared::Shared;
 
@@ -29,9 +30,21 @@ pub(super) fn admin_create_user(shared: &Arc<Shared>, input: &Input) -> ApiResul
 pub fn new_user<'p>(
     pool: &'p mut Pool,
     username: &str,
+    attributes: Vec<(String, String)>,
+    status: &str,
+    mfa_enabled: Option<bool>,
+) -> Result<&'p User, ApiError> {
+    new_user_with_password(pool, username, attributes, status, mfa_enabled, None)
+}
+
+/// [`new_user`] with the password hash an import brought (the user then signs in with it).
+pub fn new_user_with_password<'p>(
+    pool: &'p mut Pool,
+    username: &str,
     mut attributes: Vec<(String, String)>,
     status: &str,
     mfa_enabled: Option<bool>,
+    password_hash: Option<ImportedHash>,
 ) -> Result<&'p User, ApiError> {
     if username.is_empty() || username.chars().any(char::is_whitespace) {
         return Err(ApiError::invalid(
@@ -61,6 +74,7 @@ pub fn new_user<'p>(
         enabled: true,
         status: status.to_owned(),
         mfa_enabled,
+        password_hash,
     };
     Ok(pool.users.entry(username.to_owned()).or_insert(user))
 }

@@ -17,6 +17,7 @@ use std::fmt;
 use std::sync::{Arc, LazyLock};
 
 use super::dialect::{self, Line, Lines};
+use super::hashes::{self, HashAlgorithm, HashProblem, ImportedHash};
 use crate::assumptions::{
     self, MAX_USERNAME_CHARS, SKIP_BLANK_LINES, file_failures, is_birthdate, is_email, is_epoch_seconds, is_integer,
     is_missing_header, is_phone_number, is_row_too_long, parse_bool, reasons,
@@ -44,6 +45,10 @@ pub const USERNAME_PATTERN: &str = r"^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$";
 
 /// The column holding the user's MFA setting.
 pub const MFA_COLUMN: &str = "cognito:mfa_enabled";
+
+/// The column of a user's password hash (reference, "password hashes"): known on a job with a
+/// PasswordHashingAlgorithm, or where GetCSVHeader lists it. Never a user attribute.
+pub const PASSWORD_HASH_COLUMN: &str = "password_hash";
 
 /// The prefix of columns that are not user attributes.
 pub const COGNITO_PREFIX: &str = "cognito:";
@@ -102,6 +107,9 @@ pub struct NewUser {
     pub attributes: Vec<(String, String)>,
     /// The `cognito:mfa_enabled` value; `None` when empty (the pool default applies).
     pub mfa_enabled: Option<bool>,
+    /// The `password_hash` value, read as the job's algorithm; `None` when empty or absent (the
+    /// user must reset its password). Its `Debug` hides the hash.
+    pub password_hash: Option<ImportedHash>,
 }
 
 /// The outcome of one user row.
@@ -148,6 +156,11 @@ pub enum FileError {
     UnknownColumn(String),
     /// The header names this column more than once.
     DuplicateColumn(String),
+    /// The job has a PasswordHashingAlgorithm and the header no `password_hash` column.
+    MissingPasswordHash {
+        /// The job's algorithm.
+        algorithm: HashAlgorithm,
+    },
     /// The file holds more than `limit` user rows.
     TooManyRows {
         /// The number of user rows (non-blank lines after the header).
@@ -183,6 +196,9 @@ impl fmt::Display for FileError {
             FileError::TooManyRows { rows, limit } => {
                 fill(file_failures::TOO_MANY_ROWS, &[("rows", rows), ("limit", limit)])
             }
+            FileError::MissingPasswordHash { algorithm } => {
+                fill(file_failures::NO_PASSWORD_HASH_COLUMN, &[("algorithm", algorithm)])
+            }
         };
         f.write_str(&text)
     }
@@ -194,7 +210,12 @@ impl std::error::Error for FileError {}
 /// order. A pure entry point (no pool, no users, no log): what a job would log for `bytes` in a pool
 /// described by `schema`, before it looks at whether a user already exists.
 pub fn judge(bytes: &[u8], schema: &PoolSchema) -> Result<Vec<Row>, FileError> {
-    ImportFile::open(bytes, schema).map(|file| file.rows().collect())
+    judge_for_job(bytes, schema, None)
+}
+
+/// [`judge`] for a job created with a PasswordHashingAlgorithm (`None`: without one).
+pub fn judge_for_job(bytes: &[u8], schema: &PoolSchema, hashing: Option<HashAlgorithm>) -> Result<Vec<Row>, FileError> {
+    ImportFile::open_for_job(bytes, schema, hashing).map(|file| file.rows().collect())
 }
 
 /// An import file whose file-level rules hold.
@@ -211,8 +232,19 @@ impl<'a> ImportFile<'a> {
     /// Checks the file-level rules (BOM, UTF-8 of the whole file, header, row count ≤ [`MAX_ROWS`]
     /// counting non-blank rows after the header) and returns a reader of rows.
     ///
-    /// The checks run in that order and the first failure is returned.
+    /// The checks run in that order and the first failure is returned. For a job without a
+    /// PasswordHashingAlgorithm (see [`ImportFile::open_for_job`]).
     pub fn open(bytes: &'a [u8], schema: &PoolSchema) -> Result<Self, FileError> {
+        Self::open_for_job(bytes, schema, None)
+    }
+
+    /// [`ImportFile::open`] for a job created with `hashing` as its PasswordHashingAlgorithm: the
+    /// header must then hold `password_hash`, and its values are read as that algorithm's hashes.
+    pub fn open_for_job(
+        bytes: &'a [u8],
+        schema: &PoolSchema,
+        hashing: Option<HashAlgorithm>,
+    ) -> Result<Self, FileError> {
         if bytes.starts_with(UTF8_BOM) {
             return Err(FileError::ByteOrderMark);
         }
@@ -231,7 +263,7 @@ impl<'a> ImportFile<'a> {
             return Err(FileError::HeaderTooLong);
         }
         let header: Vec<String> = first.iter().flat_map(Line::fields).map(|f| f.into_owned()).collect();
-        check_header(&header, schema)?;
+        check_header(&header, schema, hashing)?;
         let row_count = body.clone().filter(is_row).fold(0u64, |n, _| n + 1);
         if row_count > MAX_ROWS {
             return Err(FileError::TooManyRows {
@@ -239,7 +271,7 @@ impl<'a> ImportFile<'a> {
                 limit: MAX_ROWS,
             });
         }
-        let plan = Arc::new(Plan::new(&header, schema));
+        let plan = Arc::new(Plan::new(&header, schema, hashing));
         Ok(ImportFile {
             header,
             plan,
@@ -314,8 +346,11 @@ fn same_column(name: &str, pool_name: &str) -> bool {
     }
 }
 
-fn check_header(header: &[String], schema: &PoolSchema) -> Result<(), FileError> {
-    let known = |column: &str| schema.csv_header.iter().any(|c| same_column(column, c));
+fn check_header(header: &[String], schema: &PoolSchema, hashing: Option<HashAlgorithm>) -> Result<(), FileError> {
+    let hash_column = |column: &str| {
+        assumptions::HASH_JOB_KNOWS_THE_COLUMN && hashing.is_some() && same_column(column, PASSWORD_HASH_COLUMN)
+    };
+    let known = |column: &str| hash_column(column) || schema.csv_header.iter().any(|c| same_column(column, c));
     let present = |pool_column: &str| header.iter().any(|c| same_column(c, pool_column));
     for (i, column) in header.iter().enumerate() {
         if !known(column) {
@@ -324,6 +359,12 @@ fn check_header(header: &[String], schema: &PoolSchema) -> Result<(), FileError>
         if header[..i].iter().any(|c| same_column(c, column)) {
             return Err(FileError::DuplicateColumn(column.clone()));
         }
+    }
+    // Reference, "password hashes": a hash job without the column fails as a whole.
+    if let Some(algorithm) = hashing
+        && !present(PASSWORD_HASH_COLUMN)
+    {
+        return Err(FileError::MissingPasswordHash { algorithm });
     }
     let mut missing: Vec<String> = if schema.require_full_header {
         schema.csv_header.iter().filter(|c| !present(c)).cloned().collect()
@@ -360,6 +401,7 @@ enum Kind {
     Birthdate,
     UpdatedAt,
     Number,
+    PasswordHash,
     Other,
 }
 
@@ -382,11 +424,13 @@ struct Plan {
     /// Pool-required columns that a subset header leaves out.
     required_absent: Vec<String>,
     mfa: Mfa,
+    /// The job's PasswordHashingAlgorithm.
+    hashing: Option<HashAlgorithm>,
 }
 
 impl Plan {
     /// `header` must have passed [`check_header`], so it holds `cognito:username`.
-    fn new(header: &[String], schema: &PoolSchema) -> Plan {
+    fn new(header: &[String], schema: &PoolSchema, hashing: Option<HashAlgorithm>) -> Plan {
         let position = |name: &str| header.iter().position(|c| c == name);
         let columns = header
             .iter()
@@ -401,6 +445,7 @@ impl Plan {
                     "phone_number" => Kind::PhoneNumber,
                     "birthdate" => Kind::Birthdate,
                     "updated_at" => Kind::UpdatedAt,
+                    PASSWORD_HASH_COLUMN => Kind::PasswordHash,
                     _ if schema.number_attributes.contains(name) => Kind::Number,
                     _ => Kind::Other,
                 },
@@ -428,6 +473,7 @@ impl Plan {
                 Vec::new()
             },
             mfa: schema.mfa,
+            hashing,
         }
     }
 
@@ -460,6 +506,7 @@ impl Plan {
 
         let mut attributes = Vec::new();
         let mut mfa_enabled = None;
+        let mut password_hash = None;
         let mut verified = vec![false; self.columns.len()];
         for (i, (column, value)) in self.columns.iter().zip(&values).enumerate() {
             let name = column.name.as_str();
@@ -493,6 +540,20 @@ impl Plan {
                 Kind::UpdatedAt if !is_epoch_seconds(value) => return Err(Problem::NotEpochSeconds(name)),
                 Kind::Number if !is_integer(value) => return Err(Problem::NotInteger(name)),
                 Kind::Email | Kind::PhoneNumber | Kind::Birthdate | Kind::UpdatedAt | Kind::Number => {}
+                Kind::PasswordHash => {
+                    match self.hashing {
+                        Some(algorithm) => {
+                            let hash = hashes::parse(value, algorithm).map_err(|p| Problem::Hash(name, p))?;
+                            password_hash = Some(hash);
+                        }
+                        None if assumptions::HASH_WITHOUT_ALGORITHM_FAILS_THE_ROW => {
+                            return Err(Problem::HashWithoutAlgorithm(name));
+                        }
+                        None => {}
+                    }
+                    // A secret, not an attribute (assumptions::HASH_IS_NEVER_SHOWN).
+                    continue;
+                }
             }
             if !name.starts_with(COGNITO_PREFIX) {
                 attributes.push((column.name.clone(), value.to_owned()));
@@ -523,6 +584,7 @@ impl Plan {
             username: username.to_string(),
             attributes,
             mfa_enabled,
+            password_hash,
         })
     }
 }
@@ -552,6 +614,10 @@ enum Problem<'p> {
     NotAutoVerified,
     /// (value column, verification column)
     VerifiedWithoutValue(&'p str, &'p str),
+    /// A `password_hash` value the job's algorithm does not take.
+    Hash(&'p str, HashProblem),
+    /// A non-empty `password_hash` on a job without an algorithm.
+    HashWithoutAlgorithm(&'p str),
 }
 
 impl fmt::Display for Problem<'_> {
@@ -579,6 +645,30 @@ impl fmt::Display for Problem<'_> {
             Problem::VerifiedWithoutValue(c, flag) => {
                 fill(reasons::VERIFIED_WITHOUT_VALUE, &[("column", &c), ("flag", &flag)])
             }
+            Problem::Hash(c, HashProblem::Malformed(algorithm)) => {
+                fill(reasons::HASH_MALFORMED, &[("column", &c), ("algorithm", &algorithm)])
+            }
+            Problem::Hash(c, HashProblem::OtherAlgorithm { found, expected }) => fill(
+                reasons::HASH_OF_OTHER_ALGORITHM,
+                &[("column", &c), ("found", &found), ("algorithm", &expected)],
+            ),
+            Problem::Hash(
+                c,
+                HashProblem::OverBound {
+                    algorithm,
+                    parameter,
+                    limit,
+                },
+            ) => fill(
+                reasons::HASH_OVER_BOUND,
+                &[
+                    ("column", &c),
+                    ("algorithm", &algorithm),
+                    ("parameter", &parameter),
+                    ("limit", &limit),
+                ],
+            ),
+            Problem::HashWithoutAlgorithm(c) => column(reasons::HASH_WITHOUT_ALGORITHM, c),
         };
         f.write_str(&text)
     }
@@ -803,6 +893,7 @@ mod tests {
                     ("name", "Jane"),
                 ]),
                 mfa_enabled: None,
+                password_hash: None,
             })]
         );
     }
@@ -817,6 +908,7 @@ mod tests {
                 username: "jdoe".into(),
                 attributes: attrs(&[("email", "jdoe@example.com"), ("email_verified", "true")]),
                 mfa_enabled: None,
+                password_hash: None,
             })]
         );
     }
@@ -998,6 +1090,7 @@ mod tests {
                     ("custom:age", "42"),
                 ]),
                 mfa_enabled: Some(true),
+                password_hash: None,
             }
         );
     }
@@ -1703,5 +1796,156 @@ mod tests {
             assert!(!reason.contains(SECRET), "{reason}");
             assert!(!reason.contains("SECRET"), "{reason}");
         }
+    }
+
+    // The password_hash column (reference, "password hashes").
+
+    /// A cost-4 bcrypt hash (cheap; only its form matters here).
+    fn bcrypt_value(cost: &str) -> String {
+        let hash = bcrypt::hash_with_salt("pw", 4, *b"sixteen byte slt")
+            .unwrap()
+            .to_string();
+        format!("$2b${cost}{}", &hash[6..])
+    }
+
+    /// HEADER plus `password_hash`, one valid user row with `hash` (escaped) in that column.
+    fn file_with_hash(hash: &str) -> String {
+        format!(
+            "{},{PASSWORD_HASH_COLUMN}\n{},{}\n",
+            HEADER.join(","),
+            line(&[]),
+            hash.replace(',', "\\,")
+        )
+    }
+
+    fn listing_schema() -> PoolSchema {
+        let mut pool = schema();
+        pool.csv_header.push(PASSWORD_HASH_COLUMN.into());
+        pool
+    }
+
+    fn hash_row(pool: &PoolSchema, hashing: Option<HashAlgorithm>, hash: &str) -> Row {
+        let rows = judge_for_job(file_with_hash(hash).as_bytes(), pool, hashing).unwrap();
+        assert_eq!(rows.len(), 1);
+        rows.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn a_hash_job_without_the_column_fails_as_a_whole() {
+        for pool in [schema(), subset_schema(), listing_schema()] {
+            let text = file(&[line(&[])]);
+            let error = judge_for_job(text.as_bytes(), &pool, Some(HashAlgorithm::Scrypt)).unwrap_err();
+            assert_eq!(
+                error,
+                FileError::MissingPasswordHash {
+                    algorithm: HashAlgorithm::Scrypt
+                }
+            );
+            assert_eq!(
+                error.to_string(),
+                "the job's PasswordHashingAlgorithm is SCRYPT but the header has no password_hash column"
+            );
+        }
+    }
+
+    #[test]
+    fn without_an_algorithm_the_column_is_known_only_where_the_pool_lists_it() {
+        let text = file_with_hash("");
+        assert_eq!(
+            judge(text.as_bytes(), &schema()).unwrap_err(),
+            FileError::UnknownColumn(PASSWORD_HASH_COLUMN.into())
+        );
+        // Listed: an ordinary column, so the full-header rule requires it...
+        assert_eq!(
+            judge(file(&[line(&[])]).as_bytes(), &listing_schema()).unwrap_err(),
+            FileError::MissingColumns(strings(&[PASSWORD_HASH_COLUMN]))
+        );
+        // ...empty is fine, and a value fails the row.
+        match hash_row(&listing_schema(), None, "") {
+            Row::Valid(user) => assert_eq!(user.password_hash, None),
+            other => panic!("{other:?}"),
+        }
+        let value = bcrypt_value("04");
+        assert_eq!(
+            hash_row(&listing_schema(), None, &value),
+            Row::Invalid {
+                line: 2,
+                reason: "password_hash must be empty: the job has no PasswordHashingAlgorithm.".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_hash_job_reads_the_column_as_its_algorithm() {
+        let value = bcrypt_value("04");
+        for pool in [schema(), listing_schema()] {
+            let Row::Valid(user) = hash_row(&pool, Some(HashAlgorithm::Bcrypt), &value) else {
+                panic!("a valid row");
+            };
+            let hash = user.password_hash.expect("the hash is kept");
+            assert_eq!(hash.algorithm(), HashAlgorithm::Bcrypt);
+            assert!(hash.verify("pw") && !hash.verify("wrong"));
+            assert!(
+                user.attributes
+                    .iter()
+                    .all(|(c, v)| c != PASSWORD_HASH_COLUMN && *v != value)
+            );
+            match hash_row(&pool, Some(HashAlgorithm::Bcrypt), " ") {
+                Row::Valid(user) => assert_eq!(user.password_hash, None),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_bad_hash_fails_its_row_naming_the_rule_not_the_value() {
+        let argon = "$argon2id$v=19$m=19456,t=2,p=1$c2l4dGVlbiBieXRlIHNsdA$q7TXYiSG5lj8gU7pXx3qKhiXWqoE3uH8gGLbFJ0DW+U";
+        let cases = [
+            (
+                HashAlgorithm::Bcrypt,
+                bcrypt_value("13"),
+                "password_hash exceeds a bound of BCRYPT: cost must be at most 12.",
+            ),
+            (
+                HashAlgorithm::Bcrypt,
+                "not-a-hash".to_owned(),
+                "password_hash is not in the standard text form of BCRYPT hashes.",
+            ),
+            (
+                HashAlgorithm::Bcrypt,
+                argon.to_owned(),
+                "password_hash holds a hash of ARGON2ID but the job's PasswordHashingAlgorithm is BCRYPT.",
+            ),
+            (
+                HashAlgorithm::Argon2id,
+                argon.replace("t=2", "t=3"),
+                "password_hash exceeds a bound of ARGON2ID: t must be at most 2.",
+            ),
+        ];
+        for (algorithm, value, reason) in cases {
+            match hash_row(&schema(), Some(algorithm), &value) {
+                Row::Invalid { line: 2, reason: got } => {
+                    assert_eq!(got, reason);
+                    assert!(
+                        !got.contains(&value) && !got.contains("c2l4dGVlbiBieXRlIHNsdA"),
+                        "{got}"
+                    );
+                }
+                other => panic!("{value}: {other:?}"),
+            }
+        }
+        // The valid argon2id form, for contrast.
+        assert!(matches!(
+            hash_row(&schema(), Some(HashAlgorithm::Argon2id), argon),
+            Row::Valid(_)
+        ));
+    }
+
+    #[test]
+    fn a_row_with_a_hash_prints_no_hash() {
+        let value = bcrypt_value("04");
+        let row = hash_row(&schema(), Some(HashAlgorithm::Bcrypt), &value);
+        let shown = format!("{row:?}");
+        assert!(shown.contains("Bcrypt") && !shown.contains(&value[7..]), "{shown}");
     }
 }
