@@ -127,10 +127,41 @@ async fn a_dropped_upload_connection_is_retried_and_imports_once() {
 }
 
 #[tokio::test]
+async fn a_failed_upload_is_retried_into_the_job_it_already_has_while_its_url_works() {
+    let sb = sandbox_with(EmulatorConfig::default(), &[("UPLOAD_ATTEMPTS", "1")]).await;
+    sb.emulator.faults().drop_uploads(1);
+    let event = drop_file(&sb, "incoming/retried.csv", &users_csv(4, 31)).await;
+    sb.invoke(event.clone()).await.unwrap_err();
+    let failed = only_record(&sb).await;
+    assert_eq!(failed.status(), Status::Failed);
+    let first = failed.job_id.clone().expect("the failed attempt keeps its job");
+
+    // Lambda delivers the event again: the file goes to the job it has, not to a new one.
+    let answer = sb.invoke(event.clone()).await.unwrap();
+    assert_eq!(outcome(&answer), "started", "{answer}");
+    let jobs = sb.emulator.jobs();
+    assert_eq!(jobs.len(), 1, "one file, one job: {jobs:?}");
+    let job = finished(&sb, &first).await;
+    assert_eq!((job.status, job.imported), (JobStatus::Succeeded, 4));
+    let record = sb
+        .settle("incoming/retried.csv", &tag_of(&event), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(record.status(), Status::Succeeded);
+    assert_eq!(record.job_id.as_deref(), Some(first.as_str()));
+    assert!(record.abandoned_jobs.is_empty(), "{:?}", record.abandoned_jobs);
+}
+
+#[tokio::test]
 async fn an_expired_url_gets_a_fresh_job_and_the_file_is_imported_once() {
     let sb = sandbox().await;
-    // Two dropped uploads and their backoff outlast a 1 s URL: the third try meets an expired URL.
-    sb.emulator.faults().set_url_lifetime(Some(Duration::from_secs(1)));
+    // URLs live 121 s: just over the margin no upload starts within (`UPLOAD_URL_MARGIN`, 120 s).
+    // Two dropped uploads and their backoff (1.5 s) leave the third try under it: the URL is as
+    // good as expired, and a fresh job takes the file.
+    let margin = cognito_import::domain::assumptions::UPLOAD_URL_MARGIN;
+    sb.emulator
+        .faults()
+        .set_url_lifetime(Some(margin + Duration::from_secs(1)));
     sb.emulator.faults().drop_uploads(2);
     let event = drop_file(&sb, "incoming/slow.csv", &users_csv(3, 6)).await;
     let answer = sb.invoke(event).await.unwrap();

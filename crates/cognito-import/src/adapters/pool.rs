@@ -98,7 +98,46 @@ pub struct NewJob {
     pub id: String,
     pub name: String,
     pub presigned_url: String,
-    pub created: std::time::Instant,
+    /// When the URL stops working: as the URL says (`X-Amz-Date` + `X-Amz-Expires`), else the
+    /// documented lifetime from when the job was seen.
+    pub valid_until: std::time::Instant,
+}
+
+impl NewJob {
+    fn new(id: String, name: String, presigned_url: String) -> NewJob {
+        let valid_until = url_valid_until(&presigned_url)
+            .unwrap_or_else(|| std::time::Instant::now() + assumptions::UPLOAD_URL_LIFETIME);
+        NewJob {
+            id,
+            name,
+            presigned_url,
+            valid_until,
+        }
+    }
+
+    /// How long the URL still works.
+    pub fn time_left(&self) -> std::time::Duration {
+        self.valid_until.saturating_duration_since(std::time::Instant::now())
+    }
+}
+
+/// When a SigV4 pre-signed URL expires, from its `X-Amz-Date` and `X-Amz-Expires`, as an instant of
+/// this process's clock (the past saturates to now).
+fn url_valid_until(url: &str) -> Option<std::time::Instant> {
+    let query = url.split_once('?')?.1;
+    let param = |name: &str| {
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+    };
+    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+    let signed = time::PrimitiveDateTime::parse(param("X-Amz-Date")?, &format)
+        .ok()?
+        .assume_utc();
+    let expires = time::Duration::seconds(param("X-Amz-Expires")?.parse().ok()?);
+    let left = (signed + expires) - time::OffsetDateTime::now_utc();
+    let left = std::time::Duration::try_from(left).unwrap_or_default();
+    Some(std::time::Instant::now() + left)
 }
 
 impl std::fmt::Debug for NewJob {
@@ -199,12 +238,7 @@ impl Pool {
                 detail: "no UserImportJob in the answer".into(),
             })?;
         match (job.job_id, job.pre_signed_url) {
-            (Some(id), Some(url)) => Ok(NewJob {
-                id,
-                name: job.job_name.unwrap_or_else(|| name.to_owned()),
-                presigned_url: url,
-                created: std::time::Instant::now(),
-            }),
+            (Some(id), Some(url)) => Ok(NewJob::new(id, job.job_name.unwrap_or_else(|| name.to_owned()), url)),
             _ => Err(PoolError::Call {
                 call: "CreateUserImportJob",
                 detail: "the job has no id or no URL".into(),
@@ -231,6 +265,27 @@ impl Pool {
                 _ => Err(call_error("StartUserImportJob", e)),
             },
         }
+    }
+
+    /// An earlier attempt's job that was never started, to upload to again: `None` unless it is
+    /// still `Created` with a URL (whose [`NewJob::time_left`] the caller weighs).
+    pub async fn open_job(&self, job_id: &str) -> Result<Option<NewJob>, PoolError> {
+        let job = self
+            .client
+            .describe_user_import_job()
+            .user_pool_id(&self.pool_id)
+            .job_id(job_id)
+            .send()
+            .await
+            .map_err(|e| call_error("DescribeUserImportJob", e))?
+            .user_import_job;
+        Ok(job.and_then(|job| {
+            let created = job.status.as_ref().map(|s| s.as_str()) == Some("Created");
+            match (created, job.job_name, job.pre_signed_url) {
+                (true, Some(name), Some(url)) => Some(NewJob::new(job_id.to_owned(), name, url)),
+                _ => None,
+            }
+        }))
     }
 
     pub async fn describe_job(&self, job_id: &str) -> Result<JobState, PoolError> {
@@ -349,6 +404,25 @@ mod mocked {
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
 
     use super::*;
+
+    #[test]
+    fn a_pre_signed_urls_expiry_is_read_from_the_url() {
+        let now = time::OffsetDateTime::now_utc() - time::Duration::seconds(100);
+        let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+        let url = |date: &str, expires: &str| {
+            format!(
+                "https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date={date}&X-Amz-Expires={expires}&X-Amz-SignedHeaders=host"
+            )
+        };
+        let signed = now.format(&format).unwrap();
+        let left = url_valid_until(&url(&signed, "899")).unwrap() - std::time::Instant::now();
+        assert!((797..=799).contains(&left.as_secs()), "{left:?}");
+        // Long expired: no time left.
+        let past = url_valid_until(&url("20200101T000000Z", "899")).unwrap();
+        assert!(past <= std::time::Instant::now());
+        assert!(url_valid_until("https://b/k").is_none());
+        assert!(url_valid_until(&url("yesterday", "899")).is_none());
+    }
 
     fn attribute(name: &str, data_type: AttributeDataType, required: bool) -> SchemaAttributeType {
         SchemaAttributeType::builder()

@@ -387,7 +387,11 @@ impl Record {
     /// kept as abandoned (it never started).
     pub fn uploading(&mut self, job_id: &str, job_name: &str) -> Result<(), IllegalMove> {
         self.go(Status::Uploading)?;
-        self.abandon_job();
+        if self.job_id.as_deref() != Some(job_id) {
+            self.abandon_job();
+        }
+        // An earlier attempt's job taken up again is no longer abandoned.
+        self.abandoned_jobs.retain(|j| j != job_id);
         self.job_id = Some(job_id.to_owned());
         self.job_name = Some(job_name.to_owned());
         Ok(())

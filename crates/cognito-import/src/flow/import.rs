@@ -38,6 +38,7 @@ use crate::check::{
 use crate::domain::assumptions;
 use crate::domain::config::Config;
 use crate::domain::event::ObjectRef;
+use crate::domain::job::JobStatus;
 use crate::domain::outcome::Outcome;
 use crate::domain::record::{Hashes, IllegalMove, Record, Status};
 use crate::flow::prepared;
@@ -266,6 +267,17 @@ async fn import(app: &App, record: &mut Record, etag: &mut String) -> Result<Out
             tracing::Span::current().record("job_id", previous.as_str());
             info!(status = %state.status, "the earlier attempt's job had started");
             return Ok(Outcome::Started { job_id: previous });
+        }
+        // An upload that failed: the same job takes the file while its URL lives, so that a file
+        // gets one job however often its upload is retried (a pool has 1,000 jobs in all).
+        if state.status == JobStatus::Created
+            && let Some(job) = app.pool.open_job(&previous).await?
+            && job.time_left() >= assumptions::UPLOAD_URL_MARGIN
+        {
+            tracing::Span::current().record("job_id", previous.as_str());
+            info!("uploading again to the earlier attempt's job, whose URL still works");
+            let job_id = deliver_to(app, record, etag, None, Some(job)).await?;
+            return Ok(Outcome::Queued { job_id });
         }
         record.abandon_job();
     }
@@ -496,14 +508,31 @@ pub async fn deliver(
     etag: &mut String,
     spool: Option<&Spool>,
 ) -> Result<String, ImportError> {
+    deliver_to(app, record, etag, spool, None).await
+}
+
+/// [`deliver`], to `open` first when it is given: an earlier attempt's job whose URL still works.
+async fn deliver_to(
+    app: &App,
+    record: &mut Record,
+    etag: &mut String,
+    spool: Option<&Spool>,
+    mut open: Option<pool::NewJob>,
+) -> Result<String, ImportError> {
     let name = match record.current_part() {
         Some(part) => pool::part_job_name(&record.key, part.info.number, record.parts.len()),
         None => pool::job_name(&record.key),
     };
     for _ in 0..2 {
-        let job = app.pool.create_job(&name, record.job_algorithm()).await?;
-        tracing::Span::current().record("job_id", job.id.as_str());
-        info!("import job created");
+        let job = match open.take() {
+            Some(job) => job,
+            None => {
+                let job = app.pool.create_job(&name, record.job_algorithm()).await?;
+                tracing::Span::current().record("job_id", job.id.as_str());
+                info!("import job created");
+                job
+            }
+        };
         record.uploading(&job.id, &job.name)?;
         *etag = app.ledger.update(record, etag).await?;
 
@@ -554,8 +583,7 @@ async fn upload_with_retries(
     let mut delay = Duration::from_millis(500);
     let mut attempt = 1;
     loop {
-        let left = assumptions::UPLOAD_URL_LIFETIME.saturating_sub(job.created.elapsed());
-        if left < assumptions::UPLOAD_URL_MARGIN {
+        if job.time_left() < assumptions::UPLOAD_URL_MARGIN {
             return Err(UploadError::Expired);
         }
         let source = match spool {
