@@ -27,10 +27,14 @@ pub const PASSWORD_HASH: &str = "password_hash";
 // | BCRYPT         | `$2a$`, `$2b$` or `$2y$`, a two-digit cost, 53 more characters |
 // | ARGON2ID       | `$argon2id$v=19$m=…,t=…,p=…$salt$hash`                 |
 // | SCRYPT         | `$scrypt$ln=…,r=…,p=…$salt$hash` (`ln` is log2 of N)   |
-// | PBKDF2_SHA256  | `$pbkdf2-sha256$i=…[,l=…]$salt$hash`                   |
+// | PBKDF2_SHA256  | `$pbkdf2-sha256$i=…,l=…$salt$hash`                     |
 //
-// A PHC string with a parameter its algorithm does not define, or without one it needs, is not one
-// of these forms. Cognito's bounds are documented; they are `Bounds::COGNITO`.
+// These are the strings the RustCrypto crates write: a PHC string with another parameter, or
+// without one of these, or another argon2 version, is not one of the forms. Parameters the
+// algorithm cannot run (say scrypt's N at or above 2^(16·r), PBKDF2's `l` not the hash's length)
+// make no hash either: the algorithms' crates decide (their `Params` from the PHC string). Cognito's
+// bounds are documented; they are `Bounds::COGNITO`, and are checked first, on the parameters as
+// written.
 // =====================================================================================================
 
 /// The algorithm a job is created with for a file whose `password_hash` column holds no hash (and
@@ -186,7 +190,7 @@ pub fn judge_within(value: &[u8], bounds: &Bounds) -> Result<HashAlgorithm, Hash
             let (Some(m), Some(t), Some(p)) = (get("m"), get("t"), get("p")) else {
                 return Err(HashProblem::Format);
             };
-            if !only(&["m", "t", "p"]) || !matches!(phc.version, None | Some(0x13)) {
+            if params.len() != 3 || !only(&["m", "t", "p"]) || phc.version != Some(0x13) {
                 return Err(HashProblem::Format);
             }
             for (name, value, limit) in [
@@ -198,14 +202,14 @@ pub fn judge_within(value: &[u8], bounds: &Bounds) -> Result<HashAlgorithm, Hash
                     return Err(over(algorithm, name, u64::from(limit)));
                 }
             }
-            Ok(algorithm)
+            runs(argon2::Params::try_from(&phc).is_ok(), algorithm)
         }
         "scrypt" => {
             let algorithm = HashAlgorithm::Scrypt;
             let (Some(ln), Some(r), Some(p)) = (get("ln"), get("r"), get("p")) else {
                 return Err(HashProblem::Format);
             };
-            if !only(&["ln", "r", "p"]) || phc.version.is_some() || ln >= 64 {
+            if params.len() != 3 || !only(&["ln", "r", "p"]) || phc.version.is_some() || ln >= 64 {
                 return Err(HashProblem::Format);
             }
             if 1u64 << ln > bounds.scrypt_n {
@@ -216,22 +220,32 @@ pub fn judge_within(value: &[u8], bounds: &Bounds) -> Result<HashAlgorithm, Hash
                     return Err(over(algorithm, name, u64::from(limit)));
                 }
             }
-            Ok(algorithm)
+            runs(scrypt::Params::try_from(&phc).is_ok(), algorithm)
         }
         "pbkdf2-sha256" => {
             let algorithm = HashAlgorithm::Pbkdf2Sha256;
-            let Some(i) = get("i") else {
+            let (Some(i), Some(_)) = (get("i"), get("l")) else {
                 return Err(HashProblem::Format);
             };
-            if !only(&["i", "l"]) || phc.version.is_some() {
+            if params.len() != 2 || !only(&["i", "l"]) || phc.version.is_some() {
                 return Err(HashProblem::Format);
             }
             if i > u64::from(bounds.pbkdf2_iterations) {
                 return Err(over(algorithm, "iterations", u64::from(bounds.pbkdf2_iterations)));
             }
-            Ok(algorithm)
+            // At least one iteration: the crate itself would take 0.
+            runs(i > 0 && pbkdf2::Params::try_from(&phc).is_ok(), algorithm)
         }
         _ => Err(HashProblem::Format),
+    }
+}
+
+/// `algorithm`, if its crate can run the parameters.
+fn runs(runnable: bool, algorithm: HashAlgorithm) -> Result<HashAlgorithm, HashProblem> {
+    if runnable {
+        Ok(algorithm)
+    } else {
+        Err(HashProblem::Format)
     }
 }
 
@@ -376,6 +390,10 @@ mod tests {
             over(HashAlgorithm::Argon2id, "p", 1)
         );
         assert_eq!(judge(a("m=19456,t=2").as_bytes()), Err(HashProblem::Format));
+        // Argon2 needs 8 KiB of memory a lane; the version is 19.
+        assert_eq!(judge(a("m=4,t=1,p=1").as_bytes()), Err(HashProblem::Format));
+        let unversioned = format!("$argon2id$m=64,t=1,p=1${salt}${hash}");
+        assert_eq!(judge(unversioned.as_bytes()), Err(HashProblem::Format));
         assert_eq!(judge(a("m=8,t=1,p=1,keyid=x").as_bytes()), Err(HashProblem::Format));
         let other_argon = format!("$argon2i$v=19$m=8,t=1,p=1${salt}${hash}");
         assert_eq!(judge(other_argon.as_bytes()), Err(HashProblem::Format));
@@ -395,10 +413,17 @@ mod tests {
             over(HashAlgorithm::Scrypt, "p", 1)
         );
         assert_eq!(judge(s("ln=99,r=8,p=1").as_bytes()), Err(HashProblem::Format));
+        // N must be under 2^(16·r): scrypt cannot run ln=16 with r=1.
+        assert_eq!(judge(s("ln=16,r=1,p=1").as_bytes()), Err(HashProblem::Format));
+        assert_eq!(judge(s("ln=15,r=1,p=1").as_bytes()), Ok(HashAlgorithm::Scrypt));
 
         let p = |params: &str| format!("$pbkdf2-sha256${params}${salt}${hash}");
         assert_eq!(judge(p("i=600000,l=32").as_bytes()), Ok(HashAlgorithm::Pbkdf2Sha256));
-        assert_eq!(judge(p("i=1000").as_bytes()), Ok(HashAlgorithm::Pbkdf2Sha256));
+        // `l` is the hash's length (here 32 bytes), and must be given.
+        assert_eq!(judge(p("i=1000,l=32").as_bytes()), Ok(HashAlgorithm::Pbkdf2Sha256));
+        assert_eq!(judge(p("i=1000").as_bytes()), Err(HashProblem::Format));
+        assert_eq!(judge(p("i=1000,l=16").as_bytes()), Err(HashProblem::Format));
+        assert_eq!(judge(p("i=0,l=32").as_bytes()), Err(HashProblem::Format));
         assert_eq!(
             judge(p("i=600001,l=32").as_bytes()),
             over(HashAlgorithm::Pbkdf2Sha256, "iterations", 600_000)
