@@ -5,7 +5,7 @@
 //!
 //! | bytes  | meaning |
 //! |--------|---------|
-//! | 0      | flags: bits 0-1 MFA (Off, Optional, On, Optional), bit 2 `require_full_header`, bit 3 `custom:score` is a Number attribute, bit 4 it is named without its prefix, bit 5 stretch, bit 6 plant the marker |
+//! | 0      | flags: bits 0-1 MFA (Off, Optional, On, Optional), bit 2 `require_full_header`, bit 3 `custom:score` is a Number attribute, bit 4 it is named without its prefix, bit 5 stretch, bit 6 plant the marker, bit 7 `PASSWORD_HASHING_ALGORITHM` set (to the algorithm bits 3-4 of byte 7 name) |
 //! | 1..4   | which of the 23 candidate columns (the 21 standard ones, `custom:score`, `custom:tier`) the pool's header has, one bit each; the top bit of byte 3: the pool auto-verifies phone_number only |
 //! | 4..7   | which of them the pool requires (only those in its header count); the top bit of byte 6: it auto-verifies both email and phone_number (else email only, unless byte 3 says phone) |
 //! | 7      | how many of the 8 chunk sizes that follow are used (1 to 8) |
@@ -24,7 +24,9 @@
 //!   data and never appear in a problem); checked when the header line does not hold it itself.
 #![no_main]
 
-use cognito_import::check::{AutoVerified, Checker, MAX_LISTED_PROBLEMS, Mfa, PoolRules, Problem, Rule, Verdict};
+use cognito_import::check::{
+    AutoVerified, Checker, HashAlgorithm, MAX_LISTED_PROBLEMS, Mfa, PoolRules, Problem, Rule, Verdict,
+};
 use libfuzzer_sys::fuzz_target;
 
 /// Columns the pool's header may have: GetCSVHeader's standard columns, then two custom ones.
@@ -145,14 +147,19 @@ fn file(data: &[u8]) -> (Vec<u8>, Option<[u8; MARKER_LEN]>) {
     (file, Some(marker))
 }
 
-fn check_in_one_piece(rules: &PoolRules, file: &[u8]) -> Verdict {
-    let mut checker = Checker::new(rules);
+/// `PASSWORD_HASHING_ALGORITHM`, when flag bit 7 sets it.
+fn hashing(data: &[u8]) -> Option<HashAlgorithm> {
+    (data[0] & 0b1000_0000 != 0).then(|| HashAlgorithm::ALL[usize::from(data[7] >> 3) % 4])
+}
+
+fn check_in_one_piece(rules: &PoolRules, hashing: Option<HashAlgorithm>, file: &[u8]) -> Verdict {
+    let mut checker = Checker::new(rules).hashing(hashing);
     checker.feed(file);
     checker.finish()
 }
 
-fn check_in_chunks(rules: &PoolRules, file: &[u8], sizes: &[usize]) -> Verdict {
-    let mut checker = Checker::new(rules);
+fn check_in_chunks(rules: &PoolRules, hashing: Option<HashAlgorithm>, file: &[u8], sizes: &[usize]) -> Verdict {
+    let mut checker = Checker::new(rules).hashing(hashing);
     if sizes.iter().all(|&s| s == 0) {
         // Only empty chunks: feed them, then the file whole.
         for _ in sizes {
@@ -211,13 +218,15 @@ fuzz_target!(|data: &[u8]| {
     let sizes = chunk_sizes(data);
     let (file, marker) = file(data);
 
-    let whole = check_in_one_piece(&rules, &file);
-    let chunked = check_in_chunks(&rules, &file, &sizes);
+    let whole = check_in_one_piece(&rules, hashing(data), &file);
+    let chunked = check_in_chunks(&rules, hashing(data), &file, &sizes);
     assert_eq!(chunked, whole, "the verdict depends on the chunking {sizes:?}");
 
     let lines = file.iter().filter(|&&b| b == b'\n').count() as u64;
     assert_eq!(whole.bytes, file.len() as u64);
     assert!(whole.rows <= lines, "{} rows in {lines} lines", whole.rows);
+    let hashes = &whole.hashes;
+    assert!(hashes.with_hash() + hashes.without <= whole.rows, "{hashes:?} in {} rows", whole.rows);
     assert_eq!(
         whole.problems.len() as u64,
         whole.problem_count.min(MAX_LISTED_PROBLEMS as u64),
