@@ -511,13 +511,17 @@ impl Report<'_> {
         let _ = writeln!(out, "rows:       {}", self.verdict.rows);
         let hashes = &self.verdict.hashes;
         if hashes.column {
-            let algorithm = match hashes.job_algorithm(self.args.password_hashing_algorithm) {
-                Some(algorithm) => algorithm.api_name().to_owned(),
-                None => "more than one algorithm".to_owned(),
+            let jobs = match hashes.job_algorithm(self.args.password_hashing_algorithm) {
+                Some(algorithm) => format!("a {algorithm} job"),
+                None if hashes.algorithms().len() > 1 => {
+                    let names: Vec<&str> = hashes.algorithms().iter().map(|a| a.api_name()).collect();
+                    format!("one job per algorithm: {}", names.join(", "))
+                }
+                None => "no hash: an ordinary job".to_owned(),
             };
             let _ = writeln!(
                 out,
-                "passwords:  {} users with a hash keep their password, {} without one must reset it (a {algorithm} job)",
+                "passwords:  {} users with a hash keep their password, {} without one must reset it ({jobs})",
                 hashes.with_hash(),
                 hashes.without
             );

@@ -362,3 +362,39 @@ async fn a_file_with_hashes_of_several_algorithms_imports_as_one_job_per_algorit
         Err("PasswordResetRequiredException".into())
     );
 }
+
+#[tokio::test]
+async fn in_a_pool_whose_header_lists_password_hash_files_with_and_without_hashes_import() {
+    let listed = cognito_import_emulator::EmulatorConfig {
+        csv_header_lists_password_hash: true,
+        ..Default::default()
+    };
+    let sb = sandbox_with(listed, &[]).await;
+    let cognito = Client::new(&sb.sdk);
+    let client = sign_in_client(&sb, &cognito).await;
+
+    // Without the column: an ordinary job, the column added empty as any of the pool's columns.
+    let event = drop_file(&sb, "incoming/plain.csv", &users_csv(3, 78)).await;
+    sb.invoke(event.clone()).await.unwrap();
+    let record = sb.settle("incoming/plain.csv", &tag_of(&event), |_| {}).await.unwrap();
+    assert_eq!(record.status(), Status::Succeeded, "{record:?}");
+    let job = sb.emulator.job(record.job_id.as_deref().unwrap()).unwrap();
+    assert_eq!((job.imported, job.hashing_algorithm.as_deref()), (3, None));
+    let added = &record.normalised.as_ref().unwrap().completed.columns_added;
+    assert!(added.iter().any(|c| c == "password_hash"), "{added:?}");
+
+    // With hashes: a hash job, and the user signs in.
+    let hash = hashes::hash(HashAlgorithm::Scrypt, &password(HashAlgorithm::Scrypt, "gil"));
+    let file = hashes::file(&[HashUser {
+        username: "gil",
+        hash: Some(hash),
+    }]);
+    let event = drop_file(&sb, "incoming/hashed.csv", &file).await;
+    sb.invoke(event.clone()).await.unwrap();
+    let record = sb.settle("incoming/hashed.csv", &tag_of(&event), |_| {}).await.unwrap();
+    assert_eq!(record.status(), Status::Succeeded, "{record:?}");
+    let job = sb.emulator.job(record.job_id.as_deref().unwrap()).unwrap();
+    assert_eq!(job.hashing_algorithm.as_deref(), Some("SCRYPT"));
+    let signed_in = admin_sign_in(&sb, &cognito, &client, "gil", &password(HashAlgorithm::Scrypt, "gil")).await;
+    assert_eq!(signed_in, Ok(()));
+}

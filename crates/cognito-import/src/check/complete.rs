@@ -47,6 +47,8 @@ enum State {
 #[derive(Debug)]
 pub(super) struct Completer {
     pool: Vec<String>,
+    /// `password_hash` is in `pool` though the pool's header does not list it.
+    unlisted_hash: bool,
     required: Vec<String>,
     state: State,
     changes: Completed,
@@ -64,13 +66,16 @@ impl Completer {
                 line_started: false,
             }
         };
-        // `password_hash` is matched like a pool column (listed by the pool or not), never added.
+        // `password_hash` is matched like a pool column whether or not the pool lists it, but added
+        // only where the pool lists it (its header, to be complete, has it).
         let mut pool = rules.header.clone();
-        if !pool.iter().any(|p| p == PASSWORD_HASH) {
+        let unlisted_hash = !pool.iter().any(|p| p == PASSWORD_HASH);
+        if unlisted_hash {
             pool.push(PASSWORD_HASH.to_owned());
         }
         Completer {
             pool,
+            unlisted_hash,
             required: rules.required.clone(),
             state,
             changes: Completed::default(),
@@ -181,8 +186,8 @@ impl Completer {
             for (i, pool_name) in self.pool.iter().enumerate() {
                 let present = matched.contains(&Some(i));
                 let required = pool_name == USERNAME || self.required.contains(pool_name);
-                // An empty hash column would make a hash job of a file that had none.
-                if !present && !required && pool_name != PASSWORD_HASH {
+                let unlisted = self.unlisted_hash && pool_name == PASSWORD_HASH;
+                if !present && !required && !unlisted {
                     self.out.push(b',');
                     self.out.extend_from_slice(pool_name.as_bytes());
                     suffix.push(b',');

@@ -37,10 +37,12 @@ pub const PASSWORD_HASH: &str = "password_hash";
 // written.
 // =====================================================================================================
 
-/// The algorithm a job is created with for a file whose `password_hash` column holds no hash (and
-/// `PASSWORD_HASHING_ALGORITHM` is not set). Any algorithm does: every user of the file resets the
-/// password. Assumed: a file with the column is sent as a hash job, since the reference says only
-/// what a hash job does without the column, not what a job without an algorithm does with it.
+/// The algorithm a job is created with for a file whose `password_hash` column holds no hash, in a
+/// pool whose GetCSVHeader does not list the column (and `PASSWORD_HASHING_ALGORITHM` not set). Any
+/// algorithm does: every user of the file resets the password. Assumed: such a file is sent as a
+/// hash job, since the reference says what a hash job does without the column, not what a job
+/// without an algorithm does with a column its pool does not list. (Where the pool lists it, the
+/// column is one of its header's, and a file whose column is empty is an ordinary job.)
 pub const ALGORITHM_WITHOUT_HASHES: HashAlgorithm = HashAlgorithm::Bcrypt;
 
 /// A `PasswordHashingAlgorithm` of CreateUserImportJob.
@@ -288,8 +290,10 @@ pub fn algorithm_of(value: &[u8]) -> Option<HashAlgorithm> {
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HashTally {
-    /// The file has a `password_hash` column: it is a hash job.
+    /// The file has a `password_hash` column.
     pub column: bool,
+    /// The pool's GetCSVHeader lists `password_hash`.
+    pub listed: bool,
     /// Rows with an empty `password_hash` (those users must reset their password).
     pub without: u64,
     /// Rows with a valid hash, by algorithm ([`HashAlgorithm::ALL`]'s order).
@@ -302,14 +306,15 @@ impl HashTally {
     }
 
     /// The algorithm of a file's jobs: the one set, else the one its hashes name (`None` when they
-    /// name several: one job per algorithm, see `group`), else [`ALGORITHM_WITHOUT_HASHES`]. `None`
-    /// for a file without the column.
+    /// name several: one job per algorithm, see `group`), else none where the pool lists the column,
+    /// else [`ALGORITHM_WITHOUT_HASHES`]. `None` for a file without the column.
     pub fn job_algorithm(&self, set: Option<HashAlgorithm>) -> Option<HashAlgorithm> {
         if !self.column {
             return None;
         }
         match (set, self.algorithms().as_slice()) {
             (Some(set), _) => Some(set),
+            (None, []) if self.listed => None,
             (None, []) => Some(ALGORITHM_WITHOUT_HASHES),
             (None, [one]) => Some(*one),
             (None, _) => None,

@@ -139,10 +139,8 @@ pub(super) fn read(
     }
     let present = |pool_name: &str| names.iter().any(|n| same_column(n, pool_name));
     for pool_name in pool {
-        // A file without `password_hash` is no hash job, whatever the pool's header lists.
-        let needed = (rules.require_full_header && pool_name != PASSWORD_HASH)
-            || pool_name == USERNAME
-            || rules.required.iter().any(|r| r == pool_name);
+        let needed =
+            rules.require_full_header || pool_name == USERNAME || rules.required.iter().any(|r| r == pool_name);
         if needed && !present(pool_name) {
             sink.push(1, Some(pool_name), Rule::MissingColumn);
         }

@@ -379,6 +379,7 @@ impl Checker {
         match header::read(content, &self.rules, self.hashing, &mut self.ends, &mut self.sink) {
             Some(columns) => {
                 self.hashes.column = columns.cols.iter().any(|c| c.name == PASSWORD_HASH);
+                self.hashes.listed = self.rules.header.iter().any(|c| c == PASSWORD_HASH);
                 self.columns = columns;
                 self.header = HeaderState::Good;
             }

@@ -315,7 +315,7 @@ async fn import(app: &App, record: &mut Record, etag: &mut String) -> Result<Out
     let mut spool = spool;
     let algorithms = match tally.job_algorithm(app.config.password_hashing) {
         Some(algorithm) => vec![algorithm],
-        None if tally.column => {
+        None if tally.algorithms().len() > 1 => {
             // A job hashes with one algorithm: one file per algorithm, cut into parts as any
             // file, each prepared again from S3 when its turn comes.
             let algorithms = tally.algorithms();
