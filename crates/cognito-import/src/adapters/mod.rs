@@ -7,6 +7,7 @@ pub mod lock;
 pub mod logs;
 pub mod notify;
 pub mod objects;
+pub mod open_index;
 pub mod pool;
 pub mod reports;
 pub mod s3cas;

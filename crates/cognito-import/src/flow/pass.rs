@@ -9,7 +9,8 @@
 //!    A resumed object that uploads is started in the same pass when the account is free.
 //!
 //! The cheap steps come first and step 4 takes one object per pass, so a slow resume never starves
-//! the queue. Records are found by listing the state prefix (see [`Ledger::open_records`]).
+//! the queue. Only open records are read, through the ledger's index of them: finished records
+//! cost a pass nothing, however many there are (see [`Ledger::open_records`]).
 //!
 //! [`Ledger::open_records`]: crate::adapters::ledger::Ledger::open_records
 
