@@ -393,3 +393,49 @@ async fn a_pool_that_does_not_exist_ends_the_object_at_once_naming_the_setting_a
     let job = finished(&sb, &sb.emulator.jobs()[0].id).await;
     assert_eq!((job.status, job.imported), (JobStatus::Succeeded, 3));
 }
+
+#[tokio::test]
+async fn a_queued_job_a_wrong_setting_keeps_from_starting_ends_misconfigured_instead_of_waiting_forever() {
+    let sb = sandbox_with(
+        EmulatorConfig {
+            row_delay: Duration::from_millis(200),
+            ..Default::default()
+        },
+        &[],
+    )
+    .await;
+    let first = sb
+        .invoke(drop_file(&sb, "incoming/first.csv", &users_csv(5, 401)).await)
+        .await
+        .unwrap();
+    assert_eq!(outcome(&first), "started", "{first}");
+    let second = sb
+        .invoke(drop_file(&sb, "incoming/second.csv", &users_csv(2, 402)).await)
+        .await
+        .unwrap();
+    assert_eq!(outcome(&second), "queued", "{second}");
+
+    // The function is redeployed with a pool that does not exist (or the pool was deleted): the
+    // queued job cannot be started, and no pass will ever start it.
+    let config = cognito_import::domain::config::Config::from_lookup(|name| match name {
+        "USER_POOL_ID" => Some("us-east-1_NoSuchPool".into()),
+        "CLOUDWATCH_LOGS_ROLE_ARN" => Some(cognito_import_testkit::LOGS_ROLE_ARN.into()),
+        "DROP_BUCKET" => Some(BUCKET.into()),
+        "S3_FORCE_PATH_STYLE" => Some("true".into()),
+        _ => None,
+    })
+    .unwrap();
+    let wrong = cognito_import::app::App::new(config, &sb.sdk);
+    finished(&sb, first["results"][0]["jobId"].as_str().unwrap()).await;
+    cognito_import::flow::queue::start_next(&wrong).await.unwrap();
+    let record = records(&sb)
+        .await
+        .into_iter()
+        .find(|r| r.key == "incoming/second.csv")
+        .unwrap();
+    assert_eq!(record.status(), Status::Misconfigured, "{record:?}");
+    assert!(
+        record.message.as_deref().unwrap_or_default().contains("USER_POOL_ID"),
+        "{record:?}"
+    );
+}

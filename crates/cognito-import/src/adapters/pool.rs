@@ -54,6 +54,16 @@ fn misconfiguration(call: &'static str, code: &str, message: &str) -> Option<(&'
             POOL,
             "no user pool with this id in the function's region; set the id of an existing pool",
         ),
+        // On a job's own calls the code alone does not say whether the pool or the job is
+        // missing; Cognito's message names the pool ("User pool <id> does not exist.").
+        ("DescribeUserImportJob" | "StartUserImportJob" | "StopUserImportJob", "ResourceNotFoundException")
+            if message.to_ascii_lowercase().contains("user pool") =>
+        {
+            (
+                POOL,
+                "no user pool with this id in the function's region (deleted, or another id set); set the id of an existing pool",
+            )
+        }
         (_, "OperationNotEnabledException") => (
             POOL,
             "this pool or region does not offer import jobs (e.g. a replica region); import into the pool's primary region",
@@ -577,6 +587,10 @@ mod misconfiguration_tests {
             setting("StartUserImportJob", "OperationNotEnabledException", ""),
             Some("USER_POOL_ID")
         );
+        // A job's own call: the pool missing is a setting, the job missing is not.
+        let missing = |message| setting("StartUserImportJob", "ResourceNotFoundException", message);
+        assert_eq!(missing("User pool us-east-1_x does not exist."), Some("USER_POOL_ID"));
+        assert_eq!(missing("Import job import-x does not exist."), None);
         assert_eq!(
             setting(
                 "CreateUserImportJob",

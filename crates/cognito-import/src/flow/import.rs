@@ -183,7 +183,7 @@ pub async fn give_up(app: &App, mut record: Record, etag: &str) -> Outcome {
 
 /// Ends an object whose import a wrong setting stops: final at once (retrying cannot help), with
 /// a message naming the setting, a metric and a notification.
-async fn misconfigured(app: &App, mut record: Record, etag: &str, error: &PoolError) -> Outcome {
+pub(crate) async fn misconfigured(app: &App, mut record: Record, etag: &str, error: &PoolError) -> Outcome {
     let setting = error.setting().unwrap_or_default().to_owned();
     let message = error.to_string();
     let closed = match record.misconfigured(message.clone()) {

@@ -129,7 +129,11 @@ async fn start_one(
         }
         return drop_from_queue(app, record, etag, "queued without a job id".into()).await;
     };
-    let state = app.pool.describe_job(&job_id).await?;
+    let state = match app.pool.describe_job(&job_id).await {
+        Ok(state) => state,
+        Err(e) if e.setting().is_some() => return setting_wrong(app, record, etag, e).await,
+        Err(e) => return Err(e.into()),
+    };
     let job_id = match state.status {
         JobStatus::Created => job_id,
         JobStatus::Expired => match replace_expired(app, record, etag, &job_id).await {
@@ -164,7 +168,12 @@ async fn start(
     report: &mut PassReport,
     job_id: String,
 ) -> Result<Next, QueueError> {
-    match app.pool.start_job(&job_id).await? {
+    let answer = match app.pool.start_job(&job_id).await {
+        Ok(answer) => answer,
+        Err(e) if e.setting().is_some() => return setting_wrong(app, record, etag, e).await,
+        Err(e) => return Err(e.into()),
+    };
+    match answer {
         Start::Started => {
             mark_started(app, record, etag).await?;
             info!("import job started");
@@ -176,6 +185,19 @@ async fn start(
             Ok(Next::Busy)
         }
     }
+}
+
+/// A queued record whose job a wrong setting keeps from starting (the pool deleted, the call
+/// denied, the operation not enabled): ended at once as misconfigured, as a drop is, instead of
+/// being reported by every pass; a new delivery after the fix takes it up again.
+async fn setting_wrong(
+    app: &App,
+    record: &mut Record,
+    etag: &mut String,
+    error: PoolError,
+) -> Result<Next, QueueError> {
+    import::misconfigured(app, record.clone(), etag, &error).await;
+    Ok(Next::Dropped)
 }
 
 /// A fresh job for a queued record whose job expired before it could start: the old job is
