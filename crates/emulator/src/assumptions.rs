@@ -45,6 +45,34 @@ pub const CUSTOM_COLUMNS_BEFORE_COGNITO_COLUMNS: bool = true;
 /// LimitExceededException.
 pub const DEFAULT_JOBS_PER_POOL: usize = 1_000;
 
+/// The burst of each request quota (`quotas`), in seconds of its rate: a bucket holds at most one
+/// second's worth of requests (5 for an operation on a pool, 15 for UserPoolResourceUpdate, 20 for
+/// UserPoolResourceRead), so the burst is the rate. Cognito documents its quotas as requests per
+/// second and documents no burst; a caller that keeps within the rate every second is never
+/// throttled, and one that sends more than a second's worth at once is.
+pub const QUOTA_BURST_SECONDS: f64 = 1.0;
+
+/// A bucket that was never drawn on is full: the first burst of requests after a quiet spell (or
+/// after the emulator starts) gets through.
+pub const QUOTA_BUCKETS_START_FULL: bool = true;
+
+/// A request is let through only when every quota it counts against (its operation on its pool, its
+/// category in the account) has a token, and then takes one from each; a throttled request takes
+/// nothing from any of them. Cognito does not say whether refused requests count against a quota.
+pub const THROTTLED_REQUEST_TAKES_NO_TOKEN: bool = true;
+
+/// The quotas limit only the six import operations (Create/Start/Stop/Describe/ListUserImportJobs,
+/// GetCSVHeader). The other operations Cognito puts in the UserPoolResourceUpdate and
+/// UserPoolResourceRead categories (DescribeUserPool, CreateUserPoolClient, …) neither draw on
+/// those categories' buckets nor are limited: the emulator serves them for set-up, not under load.
+pub const QUOTAS_LIMIT_IMPORT_OPERATIONS_ONLY: bool = true;
+
+/// A request that names no `UserPoolId` (or one that is not a string) counts against its category
+/// only; a pool id that names no pool has a bucket of its own like any other. The quotas are
+/// checked once the signature is verified and the body read as JSON, before the operation checks
+/// its input, so an invalid request that is let through still takes its tokens.
+pub const QUOTA_KEYED_BY_THE_GIVEN_POOL_ID: bool = true;
+
 /// S3 version ids, as the emulator makes them: this many characters of
 /// [`VERSION_ID_ALPHABET`] (S3's own ids look like `IYV3p45BT0ac8hjHg1houSdS1a.Mro8e`; their
 /// format is not documented). Besides `null`, a version id of any other length or with another
@@ -300,8 +328,6 @@ pub mod reasons {
 /// one of Cognito's bounds, it is over the bound (the bound is checked first). The import checks
 /// only the text: no hashing happens before a sign-in.
 pub mod hashes {
-    use crate::import::hashes::HashAlgorithm;
-
     /// A standard text form (see the module above).
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub enum Form {
@@ -333,16 +359,6 @@ pub mod hashes {
         version: None,
         params: &["i", "l"],
     };
-
-    /// The form of an algorithm's values.
-    pub fn form_of(algorithm: HashAlgorithm) -> &'static Form {
-        match algorithm {
-            HashAlgorithm::Bcrypt => &BCRYPT,
-            HashAlgorithm::Argon2id => &ARGON2ID,
-            HashAlgorithm::Scrypt => &SCRYPT,
-            HashAlgorithm::Pbkdf2Sha256 => &PBKDF2_SHA256,
-        }
-    }
 }
 
 /// When GetCSVHeader lists `password_hash` (`EmulatorConfig::csv_header_lists_password_hash`, which

@@ -39,6 +39,11 @@ pub struct EmulatorConfig {
     pub jobs_per_pool: usize,
     /// Share of failed-or-skipped rows above which a job ends Failed.
     pub failed_ratio: f64,
+    /// Cognito's request quotas on the import operations (`quotas`): 5 requests a second of each
+    /// operation per pool, and the account's UserPoolResourceUpdate (15/s) and UserPoolResourceRead
+    /// (20/s) categories, answered TooManyRequestsException past them. On by default; `false`
+    /// serves every request.
+    pub cognito_quotas: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -57,6 +62,7 @@ impl Default for EmulatorConfig {
             csv_header_lists_password_hash: false,
             jobs_per_pool: assumptions::DEFAULT_JOBS_PER_POOL,
             failed_ratio: assumptions::FAILED_OR_SKIPPED_RATIO,
+            cognito_quotas: true,
         }
     }
 }

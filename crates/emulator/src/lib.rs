@@ -14,7 +14,9 @@
 //!
 //! Every call is SigV4-verified against the configured credentials (but InitiateAuth, which apps
 //! send unsigned), and counted by operation (`calls`, `Emulator::calls`). Faults (`faults`) can be
-//! switched on by tests. What Cognito does not document is chosen in `assumptions`.
+//! switched on by tests. Cognito's request quotas on the import operations are enforced
+//! (`quotas`, `EmulatorConfig::cognito_quotas`). What Cognito does not document is chosen in
+//! `assumptions`.
 //!
 //! The configuration (`config`) and the state every request and job share (`shared`) sit below the
 //! services, which take them as their context; this root only starts and serves, and no module
@@ -36,6 +38,7 @@ pub mod faults;
 pub mod import;
 pub mod json;
 pub mod logs;
+pub mod quotas;
 pub mod s3;
 pub mod server;
 pub mod shared;
@@ -176,9 +179,19 @@ impl Emulator {
         self.shared.calls.snapshot()
     }
 
-    /// Sets every call count back to zero.
+    /// Sets every call count back to zero, the throttled answers' counts ([`Emulator::throttled`])
+    /// too. The quotas' buckets keep their levels.
     pub fn reset_calls(&self) {
         self.shared.calls.reset();
+        self.shared.quotas.reset_throttled();
+    }
+
+    /// How many requests Cognito's request quotas ([`quotas`]) answered TooManyRequestsException,
+    /// by `cognito-idp:<operation>` as [`Emulator::calls`] names them (which counts them too), since
+    /// the start or the last [`Emulator::reset_calls`]. Injected `Throttle` faults are not counted
+    /// here. Empty when `EmulatorConfig::cognito_quotas` is off.
+    pub fn throttled(&self) -> BTreeMap<String, u64> {
+        self.shared.quotas.throttled()
     }
 
     /// The tags of an S3 object, in the order they were given; `None` when the object does not exist.

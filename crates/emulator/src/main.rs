@@ -36,6 +36,9 @@ struct Args {
     /// Make GetCSVHeader list `password_hash` (a pool that supports password hash imports).
     #[arg(long)]
     csv_header_lists_password_hash: bool,
+    /// Serve the import operations at any rate (no 5/s per pool, 15/s and 20/s per account quotas).
+    #[arg(long)]
+    no_cognito_quotas: bool,
 }
 
 #[tokio::main]
@@ -59,6 +62,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         job_step: Duration::from_millis(args.job_step_ms),
         require_full_header: !args.allow_partial_header,
         csv_header_lists_password_hash: args.csv_header_lists_password_hash,
+        cognito_quotas: !args.no_cognito_quotas,
         ..EmulatorConfig::default()
     };
     let emulator = Emulator::start(config).await?;

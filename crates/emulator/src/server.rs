@@ -155,7 +155,7 @@ fn json_call(shared: &Arc<Shared>, parts: &http::request::Parts, body: &[u8], ta
     let error = |fault| match (service, fault) {
         ("logs", Fault::Throttle) => ApiError::new("ThrottlingException", "Rate exceeded"),
         ("logs", _) => ApiError::new("ServiceUnavailableException", "The service is unavailable."),
-        (_, Fault::Throttle) => ApiError::new("TooManyRequestsException", "Rate exceeded"),
+        (_, Fault::Throttle) => crate::quotas::throttled(),
         (_, _) => ApiError::new("InternalErrorException", "Internal error"),
     };
     if let Some(fault @ (Fault::Throttle | Fault::Fail)) = fault {
@@ -168,7 +168,12 @@ fn json_call(shared: &Arc<Shared>, parts: &http::request::Parts, body: &[u8], ta
     };
     let result = match service {
         "logs" => shared.logs.lock().unwrap().handle(op, &input),
-        _ => crate::cognito::api::handle(shared, op, &input),
+        _ => {
+            // Cognito's request quotas (`quotas`): by the operation and the pool the request names.
+            let pool_id = input.0.get("UserPoolId").and_then(|v| v.as_str());
+            shared.quotas.admit(op, pool_id)?;
+            crate::cognito::api::handle(shared, op, &input)
+        }
     };
     match fault {
         Some(lost @ Fault::LoseAnswer) => Err(error(lost)),

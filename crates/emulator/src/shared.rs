@@ -16,6 +16,7 @@ use crate::config::EmulatorConfig;
 use crate::faults::Faults;
 use crate::json;
 use crate::logs::Logs;
+use crate::quotas::Quotas;
 use crate::s3::ObjectTags;
 use crate::sigv4;
 use crate::sns::Sns;
@@ -31,6 +32,8 @@ pub struct Shared {
     pub(crate) faults: Arc<Faults>,
     /// Requests served, by operation (counted by the server's dispatch).
     pub(crate) calls: Calls,
+    /// Cognito's request quotas for the import operations.
+    pub(crate) quotas: Quotas,
     s3_root: PathBuf,
     endpoint: String,
     /// The key that signs pre-signed URLs, standing in for Cognito's own credentials.
@@ -48,6 +51,7 @@ impl Shared {
             tags: Arc::default(),
             faults: Arc::default(),
             calls: Calls::default(),
+            quotas: Quotas::new(config.cognito_quotas),
             s3_root,
             endpoint,
             import_key,

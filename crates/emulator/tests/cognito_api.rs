@@ -9,8 +9,17 @@ use aws_sdk_cognitoidentityprovider::types::{
     AttributeDataType, AttributeType, PasswordHashingAlgorithmType, SchemaAttributeType, UserPoolMfaType,
     VerifiedAttributeType,
 };
-use cognito_import_emulator::Fault;
+use cognito_import_emulator::{EmulatorConfig, Fault};
 use common::*;
+
+/// An emulator without Cognito's request quotas, for tests that call one import operation on one
+/// pool more than 5 times a second.
+fn unlimited() -> EmulatorConfig {
+    EmulatorConfig {
+        cognito_quotas: false,
+        ..EmulatorConfig::default()
+    }
+}
 
 fn is_alnum(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric())
@@ -156,7 +165,9 @@ async fn a_new_job_echoes_its_request_and_describe_agrees() {
 
 #[tokio::test]
 async fn import_jobs_are_listed_newest_first_across_pages() {
-    let emulator = start().await;
+    // Six ListUserImportJobs on one pool back to back: over Cognito's 5 requests a second per pool
+    // (`quotas`), which this test is not about.
+    let emulator = start_with(unlimited()).await;
     let cognito = cognito(&emulator);
     let pool = create_pool(&cognito, "listing").await;
     let other = create_pool(&cognito, "elsewhere").await;
@@ -333,7 +344,9 @@ async fn users_are_listed_in_pages_and_filtered() {
 
 #[tokio::test]
 async fn errors_carry_their_exact_codes() {
-    let emulator = start().await;
+    // Seven refused CreateUserImportJob on one pool back to back: over Cognito's 5 requests a
+    // second per pool (`quotas`), which this test is not about.
+    let emulator = start_with(unlimited()).await;
     let cognito = cognito(&emulator);
     let pool = create_pool(&cognito, "errors").await;
     let unknown_pool = "us-east-1_Unknown1";

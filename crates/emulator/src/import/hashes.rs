@@ -67,8 +67,14 @@ impl HashAlgorithm {
         Self::ALL.into_iter().find(|a| a.api_name() == name)
     }
 
+    /// The standard text form of its values (the assumption, `assumptions::hashes`).
     fn form(self) -> &'static Form {
-        assumptions::hashes::form_of(self)
+        match self {
+            HashAlgorithm::Bcrypt => &assumptions::hashes::BCRYPT,
+            HashAlgorithm::Argon2id => &assumptions::hashes::ARGON2ID,
+            HashAlgorithm::Scrypt => &assumptions::hashes::SCRYPT,
+            HashAlgorithm::Pbkdf2Sha256 => &assumptions::hashes::PBKDF2_SHA256,
+        }
     }
 }
 

@@ -247,17 +247,29 @@ pub async fn start_job(cognito: &Cognito, pool_id: &str, job_id: &str) -> UserIm
         .clone()
 }
 
+/// DescribeUserImportJob, as a poller that keeps within Cognito's request quotas must call it: a
+/// TooManyRequestsException (the emulator's 5 requests a second per operation and pool, `quotas`)
+/// is waited out, a token's refill time at a time, and asked again. Every other error fails the test.
 pub async fn describe(cognito: &Cognito, pool_id: &str, job_id: &str) -> UserImportJobType {
-    cognito
-        .describe_user_import_job()
-        .user_pool_id(pool_id)
-        .job_id(job_id)
-        .send()
-        .await
-        .expect("DescribeUserImportJob")
-        .user_import_job()
-        .expect("a job")
-        .clone()
+    let refill = Duration::from_secs_f64(1.0 / cognito_import_emulator::quotas::PER_POOL_PER_OPERATION);
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let result = cognito
+            .describe_user_import_job()
+            .user_pool_id(pool_id)
+            .job_id(job_id)
+            .send()
+            .await;
+        if result.is_err() && code(&result) == "TooManyRequestsException" && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(refill).await;
+            continue;
+        }
+        return result
+            .expect("DescribeUserImportJob")
+            .user_import_job()
+            .expect("a job")
+            .clone();
+    }
 }
 
 pub fn status_of(job: &UserImportJobType) -> &str {
