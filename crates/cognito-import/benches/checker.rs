@@ -92,8 +92,7 @@ fn main() {
         synth::write_users(&mut partial, &team, rows, 0x5EED).expect("writing to a Vec");
         // The same team's columns and a password hash a row, in Cognito's dialect: argon2id's PHC
         // string (the most parsing), its output 16 bytes so that 500,000 rows stay under 100 MB.
-        let hash =
-            "$argon2id$v=19$m=19456\\,t=2\\,p=1$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNoaGFzaA";
+        let hash = "$argon2id$v=19$m=19456\\,t=2\\,p=1$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNoaGFzaA";
         let mut hashed = Vec::with_capacity(partial.len() + rows as usize * (hash.len() + 1));
         for (i, line) in partial.split_inclusive(|&b| b == b'\n').enumerate() {
             hashed.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(line));
