@@ -109,16 +109,16 @@ async fn three_files_dropped_at_once_import_one_after_another_each_with_its_repo
         events.push(drop_file(&sb, key, bytes).await);
     }
     let answers = futures::future::join_all(events.iter().map(|e| sb.invoke(e.clone()))).await;
-    let mut started = 0;
     for answer in answers {
         let answer = answer.unwrap();
+        // Started, or queued behind another file's job. (Two may answer "started" when the stand-in's
+        // request quotas hold one invocation back until the first job has ended: what must never
+        // happen, two jobs active together, is checked below on the jobs' own times.)
         match outcome(&answer) {
-            "started" => started += 1,
-            "queued" => {}
+            "started" | "queued" => {}
             other => panic!("unexpected outcome {other}: {answer}"),
         }
     }
-    assert!(started <= 1, "two jobs started at once");
 
     for ((key, bytes), event) in files.iter().zip(&events) {
         let record = settle(&sb, key, event).await;

@@ -1,6 +1,9 @@
 //! The user pool: what it requires of a file (GetCSVHeader, DescribeUserPool) and its import jobs
 //! (Create, Start, Describe).
 
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::operation::start_user_import_job::StartUserImportJobError;
@@ -173,7 +176,15 @@ pub struct Pool {
     client: Client,
     pool_id: String,
     logs_role_arn: String,
+    /// The pool's rules as last read, shared by the clones (the invocations of one process).
+    rules: Arc<Mutex<Option<(Instant, PoolRules)>>>,
 }
+
+/// How long the pool's rules (GetCSVHeader, DescribeUserPool) are reused by one process: files
+/// dropped together share one read of them instead of each spending two calls of the pool's
+/// 5 requests a second. A pool's header and settings change rarely, and a file prepared again
+/// later is held to the bytes it was checked with (a changed header is found, not ignored).
+pub const RULES_FRESH_FOR: Duration = Duration::from_secs(60);
 
 impl Pool {
     pub fn new(client: Client, pool_id: impl Into<String>, logs_role_arn: impl Into<String>) -> Pool {
@@ -181,6 +192,7 @@ impl Pool {
             client,
             pool_id: pool_id.into(),
             logs_role_arn: logs_role_arn.into(),
+            rules: Arc::default(),
         }
     }
 
@@ -189,7 +201,24 @@ impl Pool {
     }
 
     /// The header and attribute rules a file must meet; fails when the pool cannot import at all.
+    /// Read at most once per [`RULES_FRESH_FOR`] by this process.
     pub async fn rules(&self, require_full_header: bool) -> Result<PoolRules, PoolError> {
+        let cached = self.rules.lock().expect("not poisoned").clone();
+        let rules = match cached {
+            Some((read, rules)) if read.elapsed() < RULES_FRESH_FOR => rules,
+            _ => {
+                let rules = self.read_rules().await?;
+                *self.rules.lock().expect("not poisoned") = Some((Instant::now(), rules.clone()));
+                rules
+            }
+        };
+        Ok(PoolRules {
+            require_full_header,
+            ..rules
+        })
+    }
+
+    async fn read_rules(&self) -> Result<PoolRules, PoolError> {
         let header = async {
             let answer = self.client.get_csv_header().user_pool_id(&self.pool_id).send().await;
             Ok(answer
@@ -225,7 +254,7 @@ impl Pool {
             mfa,
             auto_verified,
             number_attributes,
-            require_full_header,
+            require_full_header: true,
         })
     }
 
