@@ -190,12 +190,7 @@ async fn start(
 /// A queued record whose job a wrong setting keeps from starting (the pool deleted, the call
 /// denied, the operation not enabled): ended at once as misconfigured, as a drop is, instead of
 /// being reported by every pass; a new delivery after the fix takes it up again.
-async fn setting_wrong(
-    app: &App,
-    record: &mut Record,
-    etag: &mut String,
-    error: PoolError,
-) -> Result<Next, QueueError> {
+async fn setting_wrong(app: &App, record: &Record, etag: &str, error: PoolError) -> Result<Next, QueueError> {
     import::misconfigured(app, record.clone(), etag, &error).await;
     Ok(Next::Dropped)
 }
