@@ -376,15 +376,7 @@ async fn a_pool_that_does_not_exist_ends_the_object_at_once_naming_the_setting_a
     assert_eq!(answer["pass"]["resumed"], json!([]), "{answer}");
 
     // The operator fixes the setting and delivers the object again (`cognito-import handle`).
-    let config = cognito_import::domain::config::Config::from_lookup(|name| match name {
-        "USER_POOL_ID" => Some(sb.pool_id.clone()),
-        "CLOUDWATCH_LOGS_ROLE_ARN" => Some(cognito_import_testkit::LOGS_ROLE_ARN.into()),
-        "DROP_BUCKET" => Some(BUCKET.into()),
-        "S3_FORCE_PATH_STYLE" => Some("true".into()),
-        _ => None,
-    })
-    .unwrap();
-    let fixed = cognito_import::app::App::new(config, &sb.sdk);
+    let fixed = app_for_pool(&sb, &sb.pool_id);
     let event = lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default());
     let answer = cognito_import::handler::handle(&fixed, event).await.unwrap();
     assert_eq!(outcome(&answer), "started", "{answer}");
@@ -417,15 +409,7 @@ async fn a_queued_job_a_wrong_setting_keeps_from_starting_ends_misconfigured_ins
 
     // The function is redeployed with a pool that does not exist (or the pool was deleted): the
     // queued job cannot be started, and no pass will ever start it.
-    let config = cognito_import::domain::config::Config::from_lookup(|name| match name {
-        "USER_POOL_ID" => Some("us-east-1_NoSuchPool".into()),
-        "CLOUDWATCH_LOGS_ROLE_ARN" => Some(cognito_import_testkit::LOGS_ROLE_ARN.into()),
-        "DROP_BUCKET" => Some(BUCKET.into()),
-        "S3_FORCE_PATH_STYLE" => Some("true".into()),
-        _ => None,
-    })
-    .unwrap();
-    let wrong = cognito_import::app::App::new(config, &sb.sdk);
+    let wrong = app_for_pool(&sb, "us-east-1_NoSuchPool");
     finished(&sb, first["results"][0]["jobId"].as_str().unwrap()).await;
     cognito_import::flow::queue::start_next(&wrong).await.unwrap();
     let record = records(&sb)
@@ -438,4 +422,17 @@ async fn a_queued_job_a_wrong_setting_keeps_from_starting_ends_misconfigured_ins
         record.message.as_deref().unwrap_or_default().contains("USER_POOL_ID"),
         "{record:?}"
     );
+}
+
+/// The function as deployed with `USER_POOL_ID` set to `pool_id`, on the sandbox's stand-in.
+fn app_for_pool(sb: &cognito_import_testkit::Sandbox, pool_id: &str) -> cognito_import::app::App {
+    let config = cognito_import::domain::config::Config::from_lookup(|name| match name {
+        "USER_POOL_ID" => Some(pool_id.to_owned()),
+        "CLOUDWATCH_LOGS_ROLE_ARN" => Some(cognito_import_testkit::LOGS_ROLE_ARN.into()),
+        "DROP_BUCKET" => Some(BUCKET.into()),
+        "S3_FORCE_PATH_STYLE" => Some("true".into()),
+        _ => None,
+    })
+    .unwrap();
+    cognito_import::app::App::new(config, &sb.sdk)
 }

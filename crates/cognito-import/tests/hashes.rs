@@ -204,15 +204,7 @@ async fn no_hash_appears_in_a_record_a_report_or_the_jobs_log() {
         .map(|i| hashes::hash(HashAlgorithm::Argon2id, &format!("canary-{i}")))
         .collect();
     let users: Vec<String> = (0..secrets.len()).map(|i| format!("canary{i}")).collect();
-    let rows: Vec<HashUser> = users
-        .iter()
-        .zip(&secrets)
-        .map(|(username, hash)| HashUser {
-            username,
-            hash: Some(hash.clone()),
-        })
-        .collect();
-    let event = drop_file(&sb, "incoming/canary.csv", &hashes::file(&rows)).await;
+    let event = drop_file(&sb, "incoming/canary.csv", &hashes::file_of(&users, &secrets)).await;
     sb.invoke(event.clone()).await.unwrap();
     let record = sb.settle("incoming/canary.csv", &tag_of(&event), |_| {}).await.unwrap();
     assert_eq!(record.status(), Status::Succeeded, "{record:?}");

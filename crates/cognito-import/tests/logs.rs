@@ -169,25 +169,17 @@ async fn even_at_trace_no_line_holds_the_pre_signed_url_or_a_username() {
 #[tokio::test]
 async fn even_at_trace_no_line_holds_a_password_hash() {
     use cognito_import::check::HashAlgorithm;
-    use cognito_import_testkit::hashes::{self, HashUser};
+    use cognito_import_testkit::hashes;
     let secrets: Vec<String> = (0..3)
         .map(|i| hashes::hash(HashAlgorithm::Argon2id, &format!("logged-{i}")))
         .collect();
     let names: Vec<String> = (0..3).map(|i| format!("hashed{i}")).collect();
-    let users: Vec<HashUser> = names
-        .iter()
-        .zip(&secrets)
-        .map(|(username, hash)| HashUser {
-            username,
-            hash: Some(hash.clone()),
-        })
-        .collect();
     let controls = Controls {
         rust_log: Some(format!("trace,{WITHOUT_STAND_IN}")),
         lambda_level: None,
         lambda_format: None,
     };
-    let (ours, text) = logged_import(controls, &hashes::file(&users)).await;
+    let (ours, text) = logged_import(controls, &hashes::file_of(&names, &secrets)).await;
     assert!(
         ours.iter()
             .any(|l| l["message"] == "a password hash file: its users with a hash keep their password"),

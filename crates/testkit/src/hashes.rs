@@ -66,3 +66,16 @@ pub fn file(users: &[HashUser<'_>]) -> Vec<u8> {
     }
     out.into_inner().expect("in memory")
 }
+
+/// A file of users `names[i]` with `hashes[i]` (as many as the shorter list).
+pub fn file_of(names: &[String], hashes: &[String]) -> Vec<u8> {
+    let users: Vec<HashUser> = names
+        .iter()
+        .zip(hashes)
+        .map(|(username, hash)| HashUser {
+            username,
+            hash: Some(hash.clone()),
+        })
+        .collect();
+    file(&users)
+}

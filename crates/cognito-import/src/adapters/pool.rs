@@ -8,7 +8,7 @@ use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::operation::start_user_import_job::StartUserImportJobError;
 use aws_sdk_cognitoidentityprovider::types::{
-    AttributeDataType, PasswordHashingAlgorithmType, UserPoolMfaType, UserPoolType,
+    AttributeDataType, PasswordHashingAlgorithmType, UserImportJobType, UserPoolMfaType, UserPoolType,
 };
 
 use crate::check::{AutoVerified, HashAlgorithm, Mfa, PoolRules};
@@ -309,27 +309,17 @@ impl Pool {
     /// An earlier attempt's job that was never started, to upload to again: `None` unless it is
     /// still `Created` with a URL (whose [`NewJob::time_left`] the caller weighs).
     pub async fn open_job(&self, job_id: &str) -> Result<Option<NewJob>, PoolError> {
-        let job = self
-            .client
-            .describe_user_import_job()
-            .user_pool_id(&self.pool_id)
-            .job_id(job_id)
-            .send()
-            .await
-            .map_err(|e| call_error("DescribeUserImportJob", e))?
-            .user_import_job;
-        Ok(job.and_then(|job| {
-            let created = job.status.as_ref().map(|s| s.as_str()) == Some("Created");
-            match (created, job.job_name, job.pre_signed_url) {
-                (true, Some(name), Some(url)) => Some(NewJob::new(job_id.to_owned(), name, url)),
-                _ => None,
-            }
-        }))
+        let job = self.describe_import_job(job_id).await?;
+        let created = job.status.as_ref().map(|s| s.as_str()) == Some("Created");
+        Ok(match (created, job.job_name, job.pre_signed_url) {
+            (true, Some(name), Some(url)) => Some(NewJob::new(job_id.to_owned(), name, url)),
+            _ => None,
+        })
     }
 
-    pub async fn describe_job(&self, job_id: &str) -> Result<JobState, PoolError> {
-        let job = self
-            .client
+    /// DescribeUserImportJob's answer (it holds the URL: never logged, never stored).
+    async fn describe_import_job(&self, job_id: &str) -> Result<UserImportJobType, PoolError> {
+        self.client
             .describe_user_import_job()
             .user_pool_id(&self.pool_id)
             .job_id(job_id)
@@ -340,7 +330,11 @@ impl Pool {
             .ok_or_else(|| PoolError::Call {
                 call: "DescribeUserImportJob",
                 detail: "no UserImportJob".into(),
-            })?;
+            })
+    }
+
+    pub async fn describe_job(&self, job_id: &str) -> Result<JobState, PoolError> {
+        let job = self.describe_import_job(job_id).await?;
         Ok(JobState {
             job_id: job_id.to_owned(),
             status: job
