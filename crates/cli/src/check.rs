@@ -65,7 +65,7 @@ pub struct CheckArgs {
     pub require_full_header: bool,
     /// The algorithm every `password_hash` must be in, as the function's
     /// PASSWORD_HASHING_ALGORITHM (BCRYPT, SCRYPT, ARGON2ID, PBKDF2_SHA256); by default the file's
-    /// hashes name it, and must name one.
+    /// hashes name it (several: the function imports one job per algorithm).
     #[arg(long, value_name = "ALGORITHM", value_parser = parse_algorithm)]
     pub password_hashing_algorithm: Option<HashAlgorithm>,
     /// Write the file as it would be uploaded (Cognito's dialect) to OUT; when it splits, parts

@@ -154,15 +154,16 @@ async fn a_failed_upload_is_retried_into_the_job_it_already_has_while_its_url_wo
 
 #[tokio::test]
 async fn an_expired_url_gets_a_fresh_job_and_the_file_is_imported_once() {
-    let sb = sandbox().await;
-    // URLs live 121 s: just over the margin no upload starts within (`UPLOAD_URL_MARGIN`, 120 s).
-    // Two dropped uploads and their backoff (1.5 s) leave the third try under it: the URL is as
-    // good as expired, and a fresh job takes the file.
+    let sb = sandbox_with(EmulatorConfig::default(), &[("UPLOAD_ATTEMPTS", "5")]).await;
+    // URLs live 123 s: over the margin no upload starts within (`UPLOAD_URL_MARGIN`, 120 s) by
+    // more than the second the URL's signing time is rounded to. Three dropped uploads and their
+    // backoff (0.5 + 1 + 2 s) leave the fourth try under it: the URL is as good as expired, and a
+    // fresh job takes the file.
     let margin = cognito_import::domain::assumptions::UPLOAD_URL_MARGIN;
     sb.emulator
         .faults()
-        .set_url_lifetime(Some(margin + Duration::from_secs(1)));
-    sb.emulator.faults().drop_uploads(2);
+        .set_url_lifetime(Some(margin + Duration::from_secs(3)));
+    sb.emulator.faults().drop_uploads(3);
     let event = drop_file(&sb, "incoming/slow.csv", &users_csv(3, 6)).await;
     let answer = sb.invoke(event).await.unwrap();
     assert_eq!(outcome(&answer), "started", "{answer}");
@@ -401,10 +402,9 @@ async fn a_queued_job_a_wrong_setting_keeps_from_starting_ends_misconfigured_ins
         .await
         .unwrap();
     assert_eq!(outcome(&first), "started", "{first}");
-    let second = sb
-        .invoke(drop_file(&sb, "incoming/second.csv", &users_csv(2, 402)).await)
-        .await
-        .unwrap();
+    let second_event = drop_file(&sb, "incoming/second.csv", &users_csv(2, 402)).await;
+    let second_tag = tag_of(&second_event);
+    let second = sb.invoke(second_event.clone()).await.unwrap();
     assert_eq!(outcome(&second), "queued", "{second}");
 
     // The function is redeployed with a pool that does not exist (or the pool was deleted): the
@@ -422,6 +422,14 @@ async fn a_queued_job_a_wrong_setting_keeps_from_starting_ends_misconfigured_ins
         record.message.as_deref().unwrap_or_default().contains("USER_POOL_ID"),
         "{record:?}"
     );
+
+    // After the fix, a new delivery imports it (with a job of its own: the old one is not asked for).
+    let fixed = app_for_pool(&sb, &sb.pool_id);
+    let event = lambda_runtime::LambdaEvent::new(second_event, lambda_runtime::Context::default());
+    let answer = cognito_import::handler::handle(&fixed, event).await.unwrap();
+    assert!(matches!(outcome(&answer), "started" | "queued"), "{answer}");
+    let record = sb.settle("incoming/second.csv", &second_tag, |_| {}).await.unwrap();
+    assert_eq!(record.status(), Status::Succeeded, "{record:?}");
 }
 
 /// The function as deployed with `USER_POOL_ID` set to `pool_id`, on the sandbox's stand-in.

@@ -148,7 +148,7 @@ fn url_valid_until(url: &str) -> Option<std::time::Instant> {
         .ok()?
         .assume_utc();
     let expires = time::Duration::seconds(param("X-Amz-Expires")?.parse().ok()?);
-    let left = (signed + expires) - time::OffsetDateTime::now_utc();
+    let left = signed.checked_add(expires)? - time::OffsetDateTime::now_utc();
     let left = std::time::Duration::try_from(left).unwrap_or_default();
     Some(std::time::Instant::now() + left)
 }
@@ -312,7 +312,10 @@ impl Pool {
         let job = self.describe_import_job(job_id).await?;
         let created = job.status.as_ref().map(|s| s.as_str()) == Some("Created");
         Ok(match (created, job.job_name, job.pre_signed_url) {
-            (true, Some(name), Some(url)) => Some(NewJob::new(job_id.to_owned(), name, url)),
+            // Only a URL whose expiry it states: the job may be older than a URL's lifetime.
+            (true, Some(name), Some(url)) if url_valid_until(&url).is_some() => {
+                Some(NewJob::new(job_id.to_owned(), name, url))
+            }
             _ => None,
         })
     }
@@ -455,6 +458,7 @@ mod mocked {
         assert!(past <= std::time::Instant::now());
         assert!(url_valid_until("https://b/k").is_none());
         assert!(url_valid_until(&url("yesterday", "899")).is_none());
+        assert!(url_valid_until(&url(&signed, "9223372036854775807")).is_none());
     }
 
     fn attribute(name: &str, data_type: AttributeDataType, required: bool) -> SchemaAttributeType {

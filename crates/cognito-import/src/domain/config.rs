@@ -10,7 +10,7 @@
 //! | `REPORT_PREFIX` | where reports of rejected files go | `import-reports/` |
 //! | `REQUIRE_FULL_HEADER` | the file must hold every GetCSVHeader column (else a partial header is completed) | `false` |
 //! | `CSV_DIALECT` | how files are read: `auto` (RFC 4180 when any field is quoted, else Cognito's), `cognito` or `rfc4180` | `auto` |
-//! | `PASSWORD_HASHING_ALGORITHM` | the algorithm of every `password_hash` (`BCRYPT`, `SCRYPT`, `ARGON2ID`, `PBKDF2_SHA256`); empty: each file's hashes name it (one algorithm a file) | none |
+//! | `PASSWORD_HASHING_ALGORITHM` | the algorithm of every `password_hash` (`BCRYPT`, `SCRYPT`, `ARGON2ID`, `PBKDF2_SHA256`); empty: each file's hashes name it (several: one job per algorithm) | none |
 //! | `CLAIM_LEASE_SECONDS` | after this long an unfinished claim may be taken over | `900` |
 //! | `UPLOAD_ATTEMPTS` | tries of one upload while its URL is valid | `3` |
 //! | `S3_FORCE_PATH_STYLE` | path-style S3 addressing (local endpoints) | `false` |

@@ -285,8 +285,15 @@ impl<'a, W: std::io::Write> Joiner<'a, W> {
                 .hash_column
                 .and_then(|c| split_fields(text).nth(c))
                 .unwrap_or_default();
-            let algorithm = check::algorithm_of(value.as_bytes());
-            let i = self.logs.iter().position(|c| c.algorithm == algorithm).unwrap_or(0);
+            // A row without a hash is in the first algorithm's file; a row of an algorithm whose
+            // file got no job (an earlier part did not succeed) has no outcome to join.
+            let i = match check::algorithm_of(value.as_bytes()) {
+                None => 0,
+                algorithm => match self.logs.iter().position(|c| c.algorithm == algorithm) {
+                    Some(i) => i,
+                    None => return Ok(()),
+                },
+            };
             self.logs[i].rows += 1;
             (i, self.logs[i].rows + 1)
         };
@@ -318,15 +325,18 @@ impl<'a, W: std::io::Write> Joiner<'a, W> {
         let c = &mut self.logs[cursor];
         let entry = c.log.lines[c.next];
         c.next += 1;
-        let line = number.unwrap_or(entry.line);
+        // A line of an algorithm's file that no source row matched has no line of the source:
+        // written without a number rather than with one that would name another row.
+        let line = match (number, c.algorithm) {
+            (Some(number), _) => number,
+            (None, None) => entry.line,
+            (None, Some(_)) => 0,
+        };
+        let shown = if line == 0 { String::new() } else { line.to_string() };
         let username = username.unwrap_or_default();
         let reason = c.log.reason(&entry);
-        self.out.write_record([
-            line.to_string().as_str(),
-            username.as_str(),
-            entry.outcome.as_str(),
-            reason,
-        ])?;
+        self.out
+            .write_record([shown.as_str(), username.as_str(), entry.outcome.as_str(), reason])?;
         if entry.outcome != RowOutcome::Succeeded && self.listed.len() < LISTED_LINES {
             self.listed.push(LineOutcome {
                 line,
@@ -423,6 +433,44 @@ mod tests {
         let mut p = Parser::default();
         lines.iter().for_each(|l| p.push(l));
         p.finish()
+    }
+
+    #[test]
+    fn a_file_imported_per_algorithm_is_joined_on_the_sources_lines_even_when_a_part_did_not_run() {
+        // Source: 2 bcrypt, 3 pbkdf2, 4 no hash, 5 bcrypt. Bcrypt's file (with the row without a
+        // hash) ran: its lines 2, 3, 4 are the source's 2, 4, 5. PBKDF2's never got a job.
+        let bcrypt = log(&[
+            "[SUCCEEDED] Line Number 2 - ok",
+            "[SUCCEEDED] Line Number 3 - ok",
+            "[FAILED] Line Number 4 - no",
+        ]);
+        let mut joiner = Joiner::grouped(vec![(check::HashAlgorithm::Bcrypt, &bcrypt)], Vec::new()).unwrap();
+        let b = "$2b$04$abcdefghijklmnopqrstuuDSF8y8EB2PaWlxmeVoYy1H1dGwsg4yG";
+        let p = "$pbkdf2-sha256$i=1000\\,l=32$c2FsdA$aGFzaA";
+        joiner.source_line(1, b"cognito:username,password_hash").unwrap();
+        for (n, row) in [
+            (2, format!("ann,{b}")),
+            (3, format!("bob,{p}")),
+            (4, "cat,".into()),
+            (5, format!("dan,{b}")),
+        ] {
+            joiner.source_line(n, row.as_bytes()).unwrap();
+        }
+        let (listed, hashes, out) = joiner.finish().unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "line,username,outcome,reason\n2,ann,SUCCEEDED,ok\n4,cat,SUCCEEDED,ok\n5,dan,FAILED,no\n"
+        );
+        assert_eq!((listed[0].line, listed[0].username.as_str()), (5, "dan"));
+        let hashes = hashes.unwrap();
+        assert_eq!((hashes.imported_with_hash, hashes.imported_without_hash), (1, 1));
+
+        // A log line no source row matched (the source gone): no line number of the source.
+        let mut joiner = Joiner::grouped(vec![(check::HashAlgorithm::Bcrypt, &bcrypt)], Vec::new()).unwrap();
+        joiner.source_line(1, b"cognito:username,password_hash").unwrap();
+        let (_, _, out) = joiner.finish().unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.lines().skip(1).all(|l| l.starts_with(",")), "{text}");
     }
 
     #[test]

@@ -191,7 +191,10 @@ async fn start(
 /// denied, the operation not enabled): ended at once as misconfigured, as a drop is, instead of
 /// being reported by every pass; a new delivery after the fix takes it up again.
 async fn setting_wrong(app: &App, record: &Record, etag: &str, error: PoolError) -> Result<Next, QueueError> {
-    import::misconfigured(app, record.clone(), etag, &error).await;
+    // The job is not asked for again after the fix: the pool it is in may be gone.
+    let mut record = record.clone();
+    record.abandon_job();
+    import::misconfigured(app, record, etag, &error).await;
     Ok(Next::Dropped)
 }
 
