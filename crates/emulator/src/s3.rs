@@ -4,9 +4,9 @@
 //! s3s-fs does the storage; this layer adds what it lacks: conditional writes that are atomic
 //! (s3s-fs checks `If-None-Match`/`If-Match` and then writes, so writes to one key are serialised
 //! here, see `locks`), `If-Match` on GetObject and DeleteObject, object tagging (kept in memory,
-//! see [`ObjectTags`]), bucket versioning (`objects`, `versions`, `history`, `listing`), injected
-//! faults, and an import bucket only the emulator's own signing key may write to, as only Cognito
-//! can write to its bucket in AWS.
+//! see [`ObjectTags`]), bucket versioning (`objects`, `versions`, `history`, `listing`), listings
+//! that read only what is under their prefix (`walk`), injected faults, and an import bucket only
+//! the emulator's own signing key may write to, as only Cognito can write to its bucket in AWS.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -24,6 +24,7 @@ mod locks;
 mod objects;
 mod tags;
 mod versions;
+mod walk;
 
 use locks::KeyLocks;
 use objects::Objects;
@@ -84,9 +85,9 @@ impl Store {
         &self.objects.tags
     }
 
-    /// The call went through; its answer is lost if a LoseAnswer fault waits for `operation`.
-    fn answer<T>(&self, operation: &str, resp: S3Response<T>) -> S3Result<S3Response<T>> {
-        if self.faults.take_lost(operation) {
+    /// The call on `key` went through; its answer is lost if a LoseAnswer fault waits for it.
+    fn answer<T>(&self, operation: &str, key: &str, resp: S3Response<T>) -> S3Result<S3Response<T>> {
+        if self.faults.take_lost(operation, Some(key)) {
             return Err(internal_error());
         }
         Ok(resp)
@@ -190,7 +191,7 @@ impl S3 for Store {
     }
 
     async fn list_objects_v2(&self, req: S3Request<ListObjectsV2Input>) -> S3Result<S3Response<ListObjectsV2Output>> {
-        self.fs().list_objects_v2(req).await
+        self.objects.list(req).await
     }
 
     async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
@@ -229,7 +230,7 @@ impl S3 for Store {
             let (mut resp, version_id) = self.objects.write(&bucket, &key, self.fs().put_object(req)).await?;
             resp.output.version_id = version_id;
             self.tags().set(&bucket, &key, tags);
-            self.answer("PutObject", resp)
+            self.answer("PutObject", &key, resp)
         };
         self.locks.run(&bucket, &key, put).await
     }
@@ -261,7 +262,7 @@ impl S3 for Store {
                     S3Response::new(self.objects.delete(&bucket, &key, version_id.as_deref()).await?)
                 }
             };
-            self.answer("DeleteObject", resp)
+            self.answer("DeleteObject", &key, resp)
         };
         self.locks.run(&bucket, &key, delete).await
     }
@@ -532,7 +533,11 @@ impl S3Access for Access {
         if is_import_key != in_import_bucket || (is_import_key && op != "PutObject") {
             return Err(s3_error!(AccessDenied, "Access Denied"));
         }
-        match self.faults.take_before(op) {
+        let key = match cx.s3_path() {
+            S3Path::Object { key, .. } => Some(&**key),
+            S3Path::Root | S3Path::Bucket { .. } => None,
+        };
+        match self.faults.take_before(op, key) {
             Some(Fault::Throttle) => Err(s3_error!(SlowDown, "Please reduce your request rate.")),
             Some(_) => Err(internal_error()),
             None => Ok(()),

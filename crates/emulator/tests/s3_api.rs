@@ -1,5 +1,5 @@
-//! S3 through aws-sdk-s3 (path style): buckets and objects, conditional writes and reads, ranges,
-//! and injected faults.
+//! S3 through aws-sdk-s3 (path style): buckets and objects, listings, conditional writes and
+//! reads, ranges, and injected faults.
 
 mod common;
 
@@ -18,6 +18,37 @@ async fn get_bytes(s3: &S3, bucket: &str, key: &str) -> Vec<u8> {
     let out = s3.get_object().bucket(bucket).key(key).send().await.expect("GetObject");
     out.body.collect().await.unwrap().into_bytes().to_vec()
 }
+
+async fn put(s3: &S3, bucket: &str, key: &str, body: &'static [u8]) -> Result<String, String> {
+    let r = s3
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(ByteStream::from_static(body))
+        .send()
+        .await;
+    match &r {
+        Ok(out) => Ok(out.e_tag().unwrap_or_default().to_owned()),
+        Err(_) => Err(format!("{} {}", status(&r), code(&r))),
+    }
+}
+
+/// A bucket holding `keys`, each with its own key as its body.
+async fn bucket_of(s3: &S3, name: &str, keys: &[&'static str]) {
+    bucket(s3, name).await;
+    for key in keys {
+        put(s3, name, key, key.as_bytes()).await.expect("PutObject");
+    }
+}
+
+/// The keys and common prefixes of one ListObjectsV2 page.
+fn listed(out: &aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output) -> (Vec<&str>, Vec<&str>) {
+    let keys = out.contents().iter().filter_map(|o| o.key()).collect();
+    let prefixes = out.common_prefixes().iter().filter_map(|p| p.prefix()).collect();
+    (keys, prefixes)
+}
+
+const TREE: &[&str] = &["a/b.json", "a/b/e", "a/bc/d", "a/c", "ab", "b", "z/y"];
 
 #[tokio::test]
 async fn objects_can_be_put_read_listed_and_deleted() {
@@ -414,4 +445,214 @@ async fn a_lost_put_answer_leaves_the_object_written() {
     assert_eq!(get_bytes(&s3, "lost-answers", "once").await, b"written");
     let again = put().await;
     assert_eq!((status(&again), code(&again).as_str()), (412, "PreconditionFailed"));
+}
+
+#[tokio::test]
+async fn a_listing_holds_the_keys_that_start_with_its_prefix() {
+    let emulator = start().await;
+    let s3 = s3(&emulator);
+    bucket_of(&s3, "tree", TREE).await;
+    let list = |prefix: &'static str| s3.list_objects_v2().bucket("tree").prefix(prefix).send();
+
+    let all = s3.list_objects_v2().bucket("tree").send().await.unwrap();
+    assert_eq!(listed(&all).0, TREE);
+    assert_eq!((all.key_count(), all.is_truncated()), (Some(7), Some(false)));
+    let dir = list("a/").await.unwrap();
+    assert_eq!(listed(&dir).0, ["a/b.json", "a/b/e", "a/bc/d", "a/c"]);
+    assert_eq!(dir.prefix(), Some("a/"));
+    // A prefix need not end at a `/`: it matches keys that go on in the same segment.
+    let partial = list("a/b").await.unwrap();
+    assert_eq!(listed(&partial).0, ["a/b.json", "a/b/e", "a/bc/d"]);
+    let top = list("a").await.unwrap();
+    assert_eq!(listed(&top).0, ["a/b.json", "a/b/e", "a/bc/d", "a/c", "ab"]);
+    assert_eq!(listed(&list("a/b/").await.unwrap()).0, ["a/b/e"]);
+    assert_eq!(listed(&list("z/y").await.unwrap()).0, ["z/y"]);
+
+    for nothing in ["q/", "a/c/", "a/bd", "/a"] {
+        let empty = list(nothing).await.unwrap();
+        assert!(empty.contents().is_empty(), "{nothing}: {:?}", listed(&empty));
+        assert_eq!((empty.key_count(), empty.is_truncated()), (Some(0), Some(false)));
+    }
+
+    // Each object as S3 describes it: its size, time, ETag and storage class.
+    let etag = put(&s3, "tree", "a/c", b"four").await.unwrap();
+    let object = list("a/c").await.unwrap().contents()[0].clone();
+    assert_eq!(object.size(), Some(4));
+    assert_eq!(object.e_tag(), Some(etag.as_str()));
+    assert_eq!(object.storage_class().map(|c| c.as_str()), Some("STANDARD"));
+    assert!(object.last_modified().is_some());
+
+    let missing = s3.list_objects_v2().bucket("no-such-bucket").prefix("a/").send().await;
+    assert_eq!((status(&missing), code(&missing).as_str()), (404, "NoSuchBucket"));
+}
+
+#[tokio::test]
+async fn a_delimiter_rolls_keys_up_into_common_prefixes() {
+    let emulator = start().await;
+    let s3 = s3(&emulator);
+    bucket_of(&s3, "rollup", TREE).await;
+    let list = |prefix: &'static str| {
+        s3.list_objects_v2()
+            .bucket("rollup")
+            .prefix(prefix)
+            .delimiter("/")
+            .send()
+    };
+    let root = list("").await.unwrap();
+    assert_eq!(listed(&root), (vec!["ab", "b"], vec!["a/", "z/"]));
+    assert_eq!(root.key_count(), Some(4), "common prefixes count as keys");
+    assert_eq!(
+        listed(&list("a/").await.unwrap()),
+        (vec!["a/b.json", "a/c"], vec!["a/b/", "a/bc/"])
+    );
+    assert_eq!(
+        listed(&list("a/b").await.unwrap()),
+        (vec!["a/b.json"], vec!["a/b/", "a/bc/"])
+    );
+
+    // A page may end on a common prefix: the next one goes on after everything under it.
+    let mut pages = s3
+        .list_objects_v2()
+        .bucket("rollup")
+        .prefix("a/")
+        .delimiter("/")
+        .max_keys(1)
+        .into_paginator()
+        .send();
+    let mut seen = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.unwrap();
+        let (keys, prefixes) = listed(&page);
+        assert_eq!(keys.len() + prefixes.len(), 1);
+        seen.extend(keys.into_iter().chain(prefixes).map(str::to_owned));
+    }
+    assert_eq!(seen, ["a/b.json", "a/b/", "a/bc/", "a/c"]);
+}
+
+#[tokio::test]
+async fn the_paginator_returns_every_key_once_in_order() {
+    let emulator = start().await;
+    let s3 = s3(&emulator);
+    let keys = [
+        "p/01",
+        "p/02",
+        "p/03/x",
+        "p/03/y",
+        "p/04",
+        "p/05.json",
+        "p/06",
+        "pq",
+        "q/01",
+    ];
+    bucket_of(&s3, "pages", &keys).await;
+    let mut pages = s3
+        .list_objects_v2()
+        .bucket("pages")
+        .prefix("p/")
+        .max_keys(2)
+        .into_paginator()
+        .send();
+    let (mut seen, mut count) = (Vec::new(), 0);
+    while let Some(page) = pages.next().await {
+        let page = page.unwrap();
+        count += 1;
+        assert_eq!(page.max_keys(), Some(2));
+        assert_eq!(page.key_count(), Some(page.contents().len() as i32));
+        assert_eq!(page.is_truncated(), Some(page.next_continuation_token().is_some()));
+        seen.extend(listed(&page).0.into_iter().map(str::to_owned));
+    }
+    assert_eq!(seen, keys[..7]);
+    assert_eq!(count, 4);
+
+    let none = s3.list_objects_v2().bucket("pages").max_keys(0).send().await.unwrap();
+    assert_eq!(
+        (none.key_count(), none.is_truncated(), none.next_continuation_token()),
+        (Some(0), Some(false), None)
+    );
+}
+
+#[tokio::test]
+async fn start_after_resumes_after_the_key_it_names() {
+    let emulator = start().await;
+    let s3 = s3(&emulator);
+    bucket_of(&s3, "resume", TREE).await;
+    let after = |key: &'static str| s3.list_objects_v2().bucket("resume").start_after(key).send();
+    let out = after("a/bc/d").await.unwrap();
+    assert_eq!(listed(&out).0, ["a/c", "ab", "b", "z/y"]);
+    assert_eq!(out.start_after(), Some("a/bc/d"));
+    // It need not name a key.
+    assert_eq!(listed(&after("a/bz").await.unwrap()).0, ["a/c", "ab", "b", "z/y"]);
+    assert!(after("zz").await.unwrap().contents().is_empty());
+    let with_prefix = s3
+        .list_objects_v2()
+        .bucket("resume")
+        .prefix("a/")
+        .start_after("a/b/e")
+        .max_keys(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed(&with_prefix).0, ["a/bc/d"]);
+    assert_eq!(with_prefix.is_truncated(), Some(true));
+    // With a continuation token as well, the listing goes on after the later of the two.
+    let next = s3
+        .list_objects_v2()
+        .bucket("resume")
+        .prefix("a/")
+        .start_after("a/b/e")
+        .continuation_token(with_prefix.next_continuation_token().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed(&next).0, ["a/c"]);
+}
+
+#[tokio::test]
+async fn a_lost_answer_scoped_to_a_key_spares_the_other_keys() {
+    let emulator = start().await;
+    let s3 = s3(&emulator);
+    bucket(&s3, "scoped").await;
+    emulator
+        .faults()
+        .inject_for_key("PutObject", ".json", Fault::LoseAnswer, 1);
+    assert!(put(&s3, "scoped", "state/users.csv", b"csv").await.is_ok());
+    assert_eq!(
+        put(&s3, "scoped", "state/index.json", b"{}").await,
+        Err("500 InternalError".to_owned())
+    );
+    assert_eq!(get_bytes(&s3, "scoped", "state/index.json").await, b"{}", "written");
+    assert!(
+        put(&s3, "scoped", "state/other.json", b"{}").await.is_ok(),
+        "taken once"
+    );
+    assert_eq!(get_bytes(&s3, "scoped", "state/users.csv").await, b"csv");
+}
+
+#[tokio::test]
+async fn a_throttle_scoped_to_a_key_spares_the_other_keys() {
+    let emulator = start().await;
+    let s3 = s3(&emulator);
+    bucket(&s3, "scoped").await;
+    emulator
+        .faults()
+        .inject_for_key("PutObject", "hot/", Fault::Throttle, 2);
+    // An unscoped fault waits for the calls no scoped one is for.
+    emulator.faults().inject("PutObject", Fault::Fail, 1);
+    assert_eq!(put(&s3, "scoped", "hot/a", b"1").await, Err("503 SlowDown".to_owned()));
+    assert_eq!(
+        put(&s3, "scoped", "cold/a", b"1").await,
+        Err("500 InternalError".to_owned())
+    );
+    assert!(put(&s3, "scoped", "cold/a", b"1").await.is_ok());
+    assert_eq!(put(&s3, "scoped", "hot/b", b"2").await, Err("503 SlowDown".to_owned()));
+    let listed = s3.list_objects_v2().bucket("scoped").send().await.unwrap();
+    let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["cold/a"], "a throttled put stores nothing");
+    assert!(put(&s3, "scoped", "hot/a", b"1").await.is_ok());
+
+    emulator
+        .faults()
+        .inject_for_key("PutObject", "hot/", Fault::Throttle, 1);
+    emulator.faults().clear();
+    assert!(put(&s3, "scoped", "hot/a", b"1").await.is_ok(), "cleared");
 }

@@ -34,7 +34,7 @@ pub struct History {
 
 /// s3s-fs's files of object `key` in `bucket`, in the store at `root`: the data, the attributes,
 /// the internal info.
-fn files(root: &Path, bucket: &str, key: &str) -> [PathBuf; 3] {
+pub(super) fn files(root: &Path, bucket: &str, key: &str) -> [PathBuf; 3] {
     let encode = |s: &str| base64_simd::URL_SAFE_NO_PAD.encode_to_string(s);
     let sidecar = |kind: &str| root.join(format!(".bucket-{}.object-{}.{kind}.json", encode(bucket), encode(key)));
     [root.join(bucket).join(key), sidecar("metadata"), sidecar("internal")]

@@ -1,10 +1,34 @@
 //! ListObjectVersions, paged as S3 pages it: the versions and delete markers in key order (each
 //! key's newest first), resumed after `KeyMarker` (and `VersionIdMarker`), at most `MaxKeys` a
 //! page; with a delimiter, the keys that hold it past the prefix rolled up into common prefixes.
+//! ListObjectsV2 pages the same way, each key with its one current object.
 
 use std::collections::BTreeMap;
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use s3s::dto::EncodingType;
+
 use crate::s3::versions::Version;
+
+/// What `EncodingType=url` leaves as it is in a listed key (the AWS CLI asks for it and decodes).
+const URL_SAFE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// How a listing writes keys and prefixes under the request's `EncodingType`.
+pub fn encoder(encoding_type: Option<&EncodingType>) -> impl Fn(&str) -> String + Copy + use<> {
+    let url = encoding_type.is_some_and(|e| e.as_str() == EncodingType::URL);
+    move |s: &str| {
+        if url {
+            utf8_percent_encode(s, URL_SAFE).to_string()
+        } else {
+            s.to_owned()
+        }
+    }
+}
 
 /// One version of a key, as listed.
 #[derive(Clone, Debug, PartialEq, Eq)]

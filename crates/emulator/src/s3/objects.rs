@@ -8,7 +8,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use http::HeaderValue;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use s3s::dto::*;
 use s3s::{S3, S3Error, S3Request, S3Response, S3Result, s3_error};
 
@@ -16,11 +15,14 @@ use crate::s3::history::{History, Keep};
 use crate::s3::listing::{self, Ask, Item};
 use crate::s3::tags::{ObjectTags, Tags};
 use crate::s3::versions::{self, Found, Index, Miss, NULL, State, Status, Version};
+use crate::s3::walk::Tree;
 
 /// Every object of every bucket, each version.
 pub struct Objects {
     /// The current objects (and the buckets).
     pub fs: s3s_fs::FileSystem,
+    /// s3s-fs's files of the current objects, for listings (see `walk`).
+    tree: Tree,
     history: History,
     index: Index,
     /// The tags of the current objects (older versions keep theirs in the index).
@@ -74,14 +76,6 @@ fn head_of<T: Clone>(req: &S3Request<T>, bucket: &str, key: &str) -> S3Request<H
     })
 }
 
-/// What `EncodingType=url` leaves as it is in a listed key (the AWS CLI asks for it and decodes).
-const URL_SAFE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'/')
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-
 impl Objects {
     /// s3s-fs on `root`, with an empty history store beside it.
     pub fn open(root: &Path, tags: Arc<ObjectTags>) -> Result<Objects, String> {
@@ -89,6 +83,7 @@ impl Objects {
         let fs = s3s_fs::FileSystem::new(root).map_err(|e| format!("{e:?}"))?;
         Ok(Objects {
             fs,
+            tree: Tree::new(root),
             history,
             index: Index::default(),
             tags,
@@ -295,19 +290,12 @@ impl Objects {
         let input = req.input.clone();
         let bucket = input.bucket.clone();
         let prefix = input.prefix.clone().unwrap_or_default();
-        // s3s-fs lists the current objects (and answers NoSuchBucket).
-        let current = req.clone().map_input(|i| ListObjectsV2Input {
-            bucket: i.bucket,
-            prefix: i.prefix,
-            max_keys: Some(i32::MAX),
-            ..Default::default()
-        });
-        let current = self.fs.list_objects_v2(current).await?.output.contents;
+        let current = self.current_keys(&bucket, &prefix).await?;
         let mut keys = match self.status(&bucket) {
             Status::Unversioned => BTreeMap::new(),
             _ => self.index.under(&bucket, &prefix),
         };
-        for key in current.into_iter().flatten().filter_map(|o| o.key) {
+        for key in current {
             keys.entry(key).or_insert_with(|| vec![Version::current(NULL)]);
         }
         let max_keys = input.max_keys.map_or(1000, |n| n.clamp(0, 1000));
@@ -320,17 +308,7 @@ impl Objects {
         };
         let page = listing::page(&keys, &ask).map_err(|_| miss_error(Miss::Malformed))?;
 
-        let url = input
-            .encoding_type
-            .as_ref()
-            .is_some_and(|e| e.as_str() == EncodingType::URL);
-        let encode = |s: &str| {
-            if url {
-                utf8_percent_encode(s, URL_SAFE).to_string()
-            } else {
-                s.to_owned()
-            }
-        };
+        let encode = listing::encoder(input.encoding_type.as_ref());
         let (mut objects, mut markers, mut prefixes) = (Vec::new(), Vec::new(), Vec::new());
         for item in page.items {
             let entry = match item {
@@ -385,6 +363,90 @@ impl Objects {
             next_version_id_marker: page.next_version_id_marker,
             versions: some(objects),
             delete_markers: some(markers),
+            common_prefixes: some(prefixes),
+            encoding_type: input.encoding_type,
+            ..Default::default()
+        }))
+    }
+
+    /// The keys of `bucket`'s current objects under `prefix`, in no order (NoSuchBucket as S3
+    /// answers it).
+    async fn current_keys(&self, bucket: &str, prefix: &str) -> S3Result<Vec<String>> {
+        self.tree
+            .keys(bucket, prefix)
+            .await
+            .map_err(io_error)?
+            .ok_or_else(|| s3_error!(NoSuchBucket, "The specified bucket does not exist"))
+    }
+
+    /// ListObjectsV2: the current objects under the prefix, a page at a time. The continuation
+    /// token is the last key (or common prefix) of the page, which S3 keeps opaque.
+    pub async fn list(&self, req: S3Request<ListObjectsV2Input>) -> S3Result<S3Response<ListObjectsV2Output>> {
+        let input = req.input;
+        let prefix = input.prefix.clone().unwrap_or_default();
+        let keys: BTreeMap<String, Vec<Version>> = self
+            .current_keys(&input.bucket, &prefix)
+            .await?
+            .into_iter()
+            .map(|key| (key, vec![Version::current(NULL)]))
+            .collect();
+        let max_keys = input.max_keys.map_or(1000, |n| n.clamp(0, 1000));
+        // Both resume points are honoured: the listing goes on after the later one.
+        let after = input.continuation_token.as_deref().max(input.start_after.as_deref());
+        let ask = Ask {
+            prefix: &prefix,
+            delimiter: input.delimiter.as_deref(),
+            key_marker: after,
+            version_id_marker: None,
+            max_keys: max_keys as usize,
+        };
+        // Only a version id marker can be refused, and there is none.
+        let page = listing::page(&keys, &ask).map_err(|_| miss_error(Miss::Malformed))?;
+
+        let encode = listing::encoder(input.encoding_type.as_ref());
+        let (mut listed, mut prefixes) = (Vec::new(), Vec::new());
+        for item in page.items {
+            match item {
+                Item::Version(entry) => listed.push(entry.key),
+                Item::Prefix(p) => prefixes.push(CommonPrefix {
+                    prefix: Some(encode(&p)),
+                }),
+            }
+        }
+        let described = self
+            .tree
+            .describe(&input.bucket, listed.clone())
+            .await
+            .map_err(io_error)?;
+        // An object deleted since the walk is left out of this page.
+        let contents: Vec<Object> = listed
+            .iter()
+            .zip(described)
+            .filter_map(|(key, described)| {
+                let described = described?;
+                Some(Object {
+                    key: Some(encode(key)),
+                    last_modified: Some(Timestamp::from(described.modified)),
+                    size: i64::try_from(described.size).ok(),
+                    e_tag: described.e_tag.map(ETag::Strong),
+                    storage_class: Some(ObjectStorageClass::from_static(ObjectStorageClass::STANDARD)),
+                    ..Default::default()
+                })
+            })
+            .collect();
+        // S3 answers MaxKeys=0 with an empty page that is not truncated.
+        let truncated = page.truncated && max_keys > 0;
+        Ok(S3Response::new(ListObjectsV2Output {
+            name: Some(input.bucket),
+            prefix: Some(encode(&prefix)),
+            delimiter: input.delimiter.as_deref().map(encode),
+            start_after: input.start_after.as_deref().map(encode),
+            max_keys: Some(max_keys),
+            key_count: Some((contents.len() + prefixes.len()) as i32),
+            is_truncated: Some(truncated),
+            continuation_token: input.continuation_token,
+            next_continuation_token: page.next_key_marker.filter(|_| truncated),
+            contents: some(contents),
             common_prefixes: some(prefixes),
             encoding_type: input.encoding_type,
             ..Default::default()
