@@ -15,6 +15,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::primitives::ByteStream;
+use cognito_import::adapters::pool::Throttled;
 use cognito_import::adapters::{fetch, upload};
 use cognito_import_emulator::{EmulatorConfig, JobStatus};
 use cognito_import_testkit::exports::Exporter;
@@ -58,7 +59,12 @@ fn run_measured(cmd: &mut Command) -> (Duration, u64, String) {
 }
 
 async fn floor(sb: &Sandbox, key: &str, size: u64) -> Duration {
-    let job = sb.app.pool.create_job("floor", None).await.unwrap();
+    let job = sb
+        .app
+        .pool
+        .create_job("floor", None, Throttled::WaitItOut)
+        .await
+        .unwrap();
     let started = Instant::now();
     let object = sb.app.s3.get_object().bucket(BUCKET).key(key).send().await.unwrap();
     upload::put(&sb.app.http, &job.presigned_url, fetch::chunks(object.body), size)

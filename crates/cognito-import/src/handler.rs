@@ -15,6 +15,7 @@ use tracing::{error, info, warn};
 use crate::app::App;
 use crate::domain::event::{self, EventError, ObjectRef, Trigger};
 use crate::domain::outcome::Outcome;
+use crate::domain::pass_report::Touched;
 use crate::flow::pass::{self, PassError};
 use crate::flow::{import, queue};
 
@@ -74,15 +75,26 @@ async fn drop_all(app: &App, objects: &[ObjectRef]) -> Vec<Outcome> {
     }
     // Oldest first, one active job per account: a free account starts the oldest queued job.
     match queue::start_next(app).await {
-        Ok(Some(started)) => {
-            for outcome in &mut outcomes {
-                if matches!(outcome, Outcome::Queued { job_id } if *job_id == started) {
+        Ok(Some(Touched {
+            key,
+            job_id: Some(started),
+            ..
+        })) => {
+            // The object whose job started; one that had no job got it just now, at its turn.
+            for (object, outcome) in objects.iter().zip(&mut outcomes) {
+                let this = match outcome {
+                    Outcome::Queued { job_id: Some(job_id) } => *job_id == started,
+                    Outcome::Queued { job_id: None } => object.key == key,
+                    _ => false,
+                };
+                if this {
                     *outcome = Outcome::Started {
                         job_id: started.clone(),
                     };
                 }
             }
         }
+        Ok(Some(_)) => {}
         Ok(None) => info!("queued behind other imports; the scheduled pass starts them"),
         Err(e) => warn!(error = %e, "could not start at once; the scheduled pass starts the queue"),
     }

@@ -103,14 +103,46 @@ async fn a_missing_object_is_reported_not_imported() {
 }
 
 #[tokio::test]
-async fn throttled_create_user_import_job_is_retried() {
+async fn a_throttled_create_user_import_job_on_a_free_account_still_starts_at_once() {
     let sb = sandbox().await;
-    sb.emulator.faults().inject("CreateUserImportJob", Fault::Throttle, 2);
+    // The drop gives way after its two tries; its own queue run, the account being free, creates
+    // the job (waiting the throttling out) and starts it.
+    sb.emulator.faults().inject("CreateUserImportJob", Fault::Throttle, 3);
     sb.emulator.faults().inject("GetCSVHeader", Fault::Fail, 1);
     let event = drop_file(&sb, "incoming/throttled.csv", &users_csv(2, 4)).await;
     let answer = sb.invoke(event).await.unwrap();
     assert_eq!(outcome(&answer), "started", "{answer}");
     assert_eq!(sb.emulator.jobs().len(), 1);
+    assert_eq!(
+        answer["results"][0]["jobId"],
+        sb.emulator.jobs()[0].id.as_str(),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn a_drop_whose_job_cognito_throttles_waits_in_the_queue_and_gets_its_job_at_its_turn() {
+    // Long enough to outlast the drop's two tries.
+    let (sb, first) = with_an_active_job(10, 501).await;
+    sb.emulator.faults().inject("CreateUserImportJob", Fault::Throttle, 2);
+    let second_event = drop_file(&sb, "incoming/second.csv", &users_csv(3, 502)).await;
+    let second_tag = tag_of(&second_event);
+    let second = sb.invoke(second_event).await.unwrap();
+    // Checked and queued, without a job: the invocation did not wait for Cognito.
+    assert_eq!(outcome(&second), "queued", "{second}");
+    assert_eq!(second["results"][0]["jobId"], Value::Null, "{second}");
+    let record = sb.record("incoming/second.csv", &second_tag).await.unwrap().unwrap();
+    assert_eq!((record.status(), record.job_id.as_deref()), (Status::Queued, None));
+    assert!(record.abandoned_jobs.is_empty(), "{record:?}");
+    assert_eq!(sb.emulator.jobs().len(), 1, "no job for the second file yet");
+
+    // Its turn: the pass creates its job, uploads the file prepared again from S3, starts it.
+    finished(&sb, first["results"][0]["jobId"].as_str().unwrap()).await;
+    let record = sb.settle("incoming/second.csv", &second_tag, |_| {}).await.unwrap();
+    assert_eq!(record.status(), Status::Succeeded, "{record:?}");
+    assert_eq!(sb.emulator.jobs().len(), 2, "one job per file");
+    let job = sb.emulator.job(record.job_id.as_deref().unwrap()).unwrap();
+    assert_eq!((job.status, job.imported), (JobStatus::Succeeded, 3));
 }
 
 #[tokio::test]
@@ -190,8 +222,9 @@ async fn urls_that_always_expire_end_in_a_clear_failure_without_a_start() {
     assert_eq!(only_record(&sb).await.status(), Status::Failed);
 }
 
-#[tokio::test]
-async fn another_active_job_leaves_the_new_one_queued() {
+/// A sandbox whose jobs take 200 ms a row, and the answer to `incoming/first.csv` (`rows` users
+/// from `seed`), whose job is then active.
+async fn with_an_active_job(rows: u64, seed: u64) -> (Sandbox, Value) {
     let sb = sandbox_with(
         EmulatorConfig {
             row_delay: Duration::from_millis(200),
@@ -201,10 +234,16 @@ async fn another_active_job_leaves_the_new_one_queued() {
     )
     .await;
     let first = sb
-        .invoke(drop_file(&sb, "incoming/first.csv", &users_csv(5, 8)).await)
+        .invoke(drop_file(&sb, "incoming/first.csv", &users_csv(rows, seed)).await)
         .await
         .unwrap();
-    assert_eq!(outcome(&first), "started");
+    assert_eq!(outcome(&first), "started", "{first}");
+    (sb, first)
+}
+
+#[tokio::test]
+async fn another_active_job_leaves_the_new_one_queued() {
+    let (sb, _) = with_an_active_job(5, 8).await;
     let second = sb
         .invoke(drop_file(&sb, "incoming/second.csv", &users_csv(2, 9)).await)
         .await
@@ -339,11 +378,20 @@ async fn a_late_duplicate_of_an_imported_then_deleted_object_reports_the_import(
 async fn a_lost_answer_to_the_claim_is_recognised_as_our_own_write() {
     let sb = sandbox().await;
     let event = drop_file(&sb, "incoming/claimed-once.csv", &users_csv(2, 14)).await;
-    // The claim is written, its answer lost; the SDK's retry meets it (412). The record carries
-    // this write's id, so the invocation knows the claim is its own and goes on.
-    sb.emulator.faults().inject("PutObject", Fault::LoseAnswer, 1);
+    // The claim (the state record, `….json`; its index marker is written before it) is written,
+    // its answer lost; the SDK's retry meets it (412). The record carries this write's id, so the
+    // invocation knows the claim is its own and goes on.
+    sb.emulator
+        .faults()
+        .inject_for_key("PutObject", ".json", Fault::LoseAnswer, 1);
     let answer = sb.invoke(event).await.unwrap();
     assert_eq!(outcome(&answer), "started", "{answer}");
+    assert!(
+        !sb.emulator
+            .faults()
+            .take_lost("PutObject", Some("claimed-once.csv.json")),
+        "the claim's answer was the one lost"
+    );
     assert_eq!(sb.emulator.jobs().len(), 1);
     let job = finished(&sb, &sb.emulator.jobs()[0].id).await;
     assert_eq!((job.status, job.imported), (JobStatus::Succeeded, 2));
@@ -389,19 +437,7 @@ async fn a_pool_that_does_not_exist_ends_the_object_at_once_naming_the_setting_a
 
 #[tokio::test]
 async fn a_queued_job_a_wrong_setting_keeps_from_starting_ends_misconfigured_instead_of_waiting_forever() {
-    let sb = sandbox_with(
-        EmulatorConfig {
-            row_delay: Duration::from_millis(200),
-            ..Default::default()
-        },
-        &[],
-    )
-    .await;
-    let first = sb
-        .invoke(drop_file(&sb, "incoming/first.csv", &users_csv(5, 401)).await)
-        .await
-        .unwrap();
-    assert_eq!(outcome(&first), "started", "{first}");
+    let (sb, first) = with_an_active_job(5, 401).await;
     let second_event = drop_file(&sb, "incoming/second.csv", &users_csv(2, 402)).await;
     let second_tag = tag_of(&second_event);
     let second = sb.invoke(second_event.clone()).await.unwrap();
@@ -429,6 +465,73 @@ async fn a_queued_job_a_wrong_setting_keeps_from_starting_ends_misconfigured_ins
     let answer = cognito_import::handler::handle(&fixed, event).await.unwrap();
     assert!(matches!(outcome(&answer), "started" | "queued"), "{answer}");
     let record = sb.settle("incoming/second.csv", &second_tag, |_| {}).await.unwrap();
+    assert_eq!(record.status(), Status::Succeeded, "{record:?}");
+}
+
+#[tokio::test]
+async fn a_started_job_whose_pool_is_gone_ends_misconfigured_once_instead_of_an_error_every_pass() {
+    let (sb, first) = with_an_active_job(5, 601).await;
+    let tag = records(&sb).await[0].version_tag().to_owned();
+    // The function is redeployed with another pool id while the job runs (or the pool is deleted).
+    let wrong = app_for_pool(&sb, "us-east-1_NoSuchPool");
+    let report = cognito_import::flow::pass::run(&wrong).await.unwrap();
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.finished.len(), 1, "{:?}", report.finished);
+    assert_eq!(report.finished[0].what, "misconfigured");
+    let record = sb.record("incoming/first.csv", &tag).await.unwrap().unwrap();
+    assert_eq!(record.status(), Status::Misconfigured, "{record:?}");
+    assert!(
+        record.message.as_deref().unwrap().contains("USER_POOL_ID"),
+        "{record:?}"
+    );
+    let job_id = first["results"][0]["jobId"].as_str().unwrap();
+    assert!(record.abandoned_jobs.iter().any(|j| j == job_id), "{record:?}");
+    // Final: the next pass has nothing to say about it.
+    let report = cognito_import::flow::pass::run(&wrong).await.unwrap();
+    assert!(report.is_idle(), "{report:?}");
+}
+
+/// A drop key of exactly `bytes` bytes, in folders (a file name may not pass 255 bytes on disk).
+fn key_of(bytes: usize) -> String {
+    let (head, tail) = ("incoming/", "u.csv");
+    let mut key = head.to_owned();
+    while key.len() + tail.len() + 10 <= bytes {
+        key.push_str("abcdefghi/");
+    }
+    key.push_str(&"x".repeat(bytes - key.len() - tail.len()));
+    key.push_str(tail);
+    assert_eq!(key.len(), bytes);
+    key
+}
+
+#[tokio::test]
+async fn a_key_too_long_to_track_is_reported_not_failed_and_one_byte_shorter_imports() {
+    let sb = sandbox().await;
+    // The longest key written for an object is its index marker: `<P><P>index/open/<key>@<tag>`
+    // (the stand-in's version ids, like S3's, are 32 characters).
+    let around = 2 * sb.app.config.state_prefix.len() + "index/open/".len() + 1 + 32;
+    let fits = key_of(1024 - around);
+    let over = key_of(1024 - around + 1);
+
+    let event = drop_file(&sb, &over, &users_csv(2, 701)).await;
+    assert_eq!(tag_of(&event).len(), 32);
+    let answer = sb.invoke(event).await.unwrap();
+    assert_eq!(outcome(&answer), "ignored", "{answer}");
+    let reason = answer["results"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("1 bytes shorter") && reason.contains("1024"),
+        "{reason}"
+    );
+    assert!(records(&sb).await.is_empty());
+    assert!(sb.emulator.jobs().is_empty());
+    let metrics = sb.app.notifier.metrics.lines();
+    assert!(metrics.iter().any(|l| l.contains("\"KeyTooLongFiles\"")), "{metrics:?}");
+
+    let event = drop_file(&sb, &fits, &users_csv(2, 702)).await;
+    let tag = tag_of(&event);
+    let answer = sb.invoke(event).await.unwrap();
+    assert_eq!(outcome(&answer), "started", "{answer}");
+    let record = sb.settle(&fits, &tag, |_| {}).await.unwrap();
     assert_eq!(record.status(), Status::Succeeded, "{record:?}");
 }
 

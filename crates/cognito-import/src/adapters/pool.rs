@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_sdk_cognitoidentityprovider::Client;
+use aws_sdk_cognitoidentityprovider::config::retry::RetryConfig;
 use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::operation::start_user_import_job::StartUserImportJobError;
 use aws_sdk_cognitoidentityprovider::types::{
@@ -33,23 +34,33 @@ pub enum PoolError {
          turn on auto-verification for one of them"
     )]
     CannotImport(String),
+    /// Cognito answered TooManyRequestsException on every try the call was given.
+    #[error("{call} was throttled by Cognito (the pool's or the account's request rate): {detail}")]
+    Throttled { call: &'static str, detail: String },
 }
 
 impl PoolError {
+    /// Whether the pool itself is wrong: gone (deleted, or another id set), or without import jobs.
+    pub fn is_about_the_pool(&self) -> bool {
+        self.setting() == Some(POOL)
+    }
+
     /// The setting an operator must fix before the object can import, if that is what went wrong.
     pub fn setting(&self) -> Option<&'static str> {
         match self {
             PoolError::Setting { setting, .. } => Some(setting),
             PoolError::CannotImport(_) => Some("the user pool's AutoVerifiedAttributes"),
-            PoolError::Call { .. } => None,
+            PoolError::Call { .. } | PoolError::Throttled { .. } => None,
         }
     }
 }
 
+/// The setting that names the pool.
+const POOL: &str = "USER_POOL_ID";
+
 /// A configuration mistake, from the error code Cognito answered `call` with: which setting is
 /// wrong and what to do. `None`: the error may be transient (throttling, 5xx) or the object's own.
 fn misconfiguration(call: &'static str, code: &str, message: &str) -> Option<(&'static str, &'static str)> {
-    const POOL: &str = "USER_POOL_ID";
     const ROLE: &str = "CLOUDWATCH_LOGS_ROLE_ARN";
     const PERMISSIONS: &str = "the function's IAM role";
     Some(match (call, code) {
@@ -91,10 +102,14 @@ fn call_error<E>(call: &'static str, err: SdkError<E>) -> PoolError
 where
     E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
 {
+    let code = err.as_service_error().and_then(|e| e.code()).map(str::to_owned);
     let found = err
         .as_service_error()
         .and_then(|e| misconfiguration(call, e.code()?, e.message().unwrap_or_default()));
     let detail = DisplayErrorContext(err).to_string();
+    if code.as_deref() == Some("TooManyRequestsException") {
+        return PoolError::Throttled { call, detail };
+    }
     match found {
         Some((setting, fix)) => PoolError::Setting {
             call,
@@ -105,6 +120,22 @@ where
         None => PoolError::Call { call, detail },
     }
 }
+
+/// What CreateUserImportJob does when Cognito throttles it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Throttled {
+    /// A drop: [`GIVE_WAY_ATTEMPTS`] tries, then [`PoolError::Throttled`]. The file then waits in
+    /// the queue and its job is created when its turn comes, so that files dropped together do
+    /// not each spend billed seconds waiting for Cognito's 5 creates a second.
+    GiveWay,
+    /// The file's turn in the queue: the client's retries, all of them.
+    WaitItOut,
+}
+
+/// Tries of a drop's CreateUserImportJob before it gives way (the first included), with the
+/// standard retry mode's backoff of at most a second between them. Not the adaptive mode: after
+/// one throttled answer its client-side limiter holds the retry back for about 20 seconds.
+pub const GIVE_WAY_ATTEMPTS: u32 = 2;
 
 /// A job as CreateUserImportJob gave it. The URL is a credential: never log it.
 pub struct NewJob {
@@ -260,14 +291,27 @@ impl Pool {
 
     /// Creates a job; with `hashing`, a hash job: its users' `password_hash` values are of that
     /// algorithm.
-    pub async fn create_job(&self, name: &str, hashing: Option<HashAlgorithm>) -> Result<NewJob, PoolError> {
-        let job = self
+    pub async fn create_job(
+        &self,
+        name: &str,
+        hashing: Option<HashAlgorithm>,
+        throttled: Throttled,
+    ) -> Result<NewJob, PoolError> {
+        let call = self
             .client
             .create_user_import_job()
             .user_pool_id(&self.pool_id)
             .job_name(name)
             .cloud_watch_logs_role_arn(&self.logs_role_arn)
-            .set_password_hashing_algorithm(hashing.map(|a| PasswordHashingAlgorithmType::from(a.api_name())))
+            .set_password_hashing_algorithm(hashing.map(|a| PasswordHashingAlgorithmType::from(a.api_name())));
+        let call = match throttled {
+            Throttled::WaitItOut => call.customize(),
+            Throttled::GiveWay => call.customize().config_override(
+                aws_sdk_cognitoidentityprovider::config::Builder::default()
+                    .retry_config(RetryConfig::standard().with_max_attempts(GIVE_WAY_ATTEMPTS)),
+            ),
+        };
+        let job = call
             .send()
             .await
             .map_err(|e| call_error("CreateUserImportJob", e))?

@@ -28,8 +28,10 @@ pub enum Outcome {
     Started {
         job_id: String,
     },
+    /// Waiting for its turn: uploaded to its job, or (`job_id` null) checked and waiting for its
+    /// job, which Cognito's throttling put off until the file's turn.
     Queued {
-        job_id: String,
+        job_id: Option<String>,
     },
     /// A failure that retrying the invocation may fix (the record allows the retry).
     Failed {
@@ -86,7 +88,9 @@ mod tests {
                 report_key: "k".into(),
             },
             Outcome::Started { job_id: "j".into() },
-            Outcome::Queued { job_id: "j".into() },
+            Outcome::Queued {
+                job_id: Some("j".into()),
+            },
             Outcome::Failed { message: "m".into() },
             Outcome::GaveUp { message: "m".into() },
             Outcome::Misconfigured {

@@ -4,12 +4,16 @@
 //!                 ┌──────────── take over (stale) ───────────┐
 //!                 ▼                                          │
 //!   (claim) ─▶ Claimed ──▶ Uploading ──▶ Queued ──▶ Started ─┴▶ Succeeded | ImportFailed | Stopped
-//!              │  ▲  │        │  ▲          │  ▲
-//!              │  │  │        └──┘ new job  └──┘ expired job replaced (via Uploading)
+//!              │  ▲  │ │      │  ▲       ▲  │  ▲
+//!              │  │  │ │      └──┘ new   │  └──┘ expired job replaced, or its job made (via Uploading)
+//!              │  │  │ └─ job put off ───┘
 //!              │  │  └──▶ Rejected
-//!              │  └── retake ── Failed | Missing
+//!              │  └── retake ── Failed | Missing | Misconfigured
 //!              └──▶ Failed ──▶ GaveUp          (Claimed, Uploading, Queued → Failed or GaveUp)
 //! ```
+//!
+//! A wrong setting ends Claimed, Uploading, Queued (and Started, when its pool is gone) as
+//! Misconfigured.
 //!
 //! A file over Cognito's limits is imported as parts ([`Record::parts`]), one job each, in order:
 //! the record walks the same path once per part, and `Started ──▶ Queued` ([`Record::next_part`])
@@ -39,7 +43,9 @@ pub enum Status {
     Missing,
     /// A job exists and the file is being uploaded to it.
     Uploading,
-    /// Uploaded; waiting for the account's active job to end before it can start.
+    /// Waiting for its turn, oldest first: uploaded to its job, which starts when the account's
+    /// active job ends; or checked but without a job yet (the next part of a split file, or a
+    /// file whose job Cognito's throttling put off), which is created and given the file then.
     Queued,
     /// StartUserImportJob accepted; Cognito is importing. The scheduled pass follows the job.
     Started,
@@ -90,6 +96,8 @@ impl Status {
                 // A job created (again: when a URL ran out, or a queued job expired unstarted).
                 | (Claimed | Uploading | Queued, Uploading)
                 | (Uploading, Queued)
+                // Checked, and Cognito throttled its job: it waits for its job in the queue.
+                | (Claimed, Queued)
                 // Queued and started; or an earlier take's job turned out to have started.
                 | (Claimed | Queued, Started)
                 | (Started, Succeeded | ImportFailed | Stopped)
@@ -98,6 +106,8 @@ impl Status {
                 | (Claimed | Uploading | Queued, Failed)
                 | (Claimed | Uploading | Queued | Failed, GaveUp)
                 | (Claimed | Uploading | Queued, Misconfigured)
+                // The started job's pool is gone: nothing more can be learned of it.
+                | (Started, Misconfigured)
         )
     }
 
@@ -278,7 +288,7 @@ impl Record {
         if self.part == 0 || self.part as usize >= self.parts.len() {
             return Ok(false);
         }
-        self.go(Status::Queued)?;
+        self.go_from(Status::Started, Status::Queued)?;
         self.keep_part_job(Some(state));
         self.part += 1;
         self.uploaded_at = None;
@@ -356,6 +366,19 @@ impl Record {
         Ok(())
     }
 
+    /// [`Record::go`], for a method that one status alone may take to `to` (Queued is entered by
+    /// an upload, by a job put off, and by a part's end: each its own way).
+    fn go_from(&mut self, from: Status, to: Status) -> Result<(), IllegalMove> {
+        if self.status != from {
+            return Err(IllegalMove {
+                key: self.key.clone(),
+                from: self.status,
+                to,
+            });
+        }
+        self.go(to)
+    }
+
     /// Claimed again, for another take: a stale claim or upload taken over, or a failed or
     /// vanished one retried. Counts the take.
     pub fn take_again(&mut self) -> Result<(), IllegalMove> {
@@ -406,9 +429,18 @@ impl Record {
         }
     }
 
+    /// The file is checked, but Cognito throttled its job's creation: it waits in the queue without
+    /// a job, and gets one (and the file, prepared again from S3) when its turn comes.
+    pub fn wait_for_job(&mut self) -> Result<(), IllegalMove> {
+        self.go_from(Status::Claimed, Status::Queued)?;
+        self.abandon_job();
+        self.uploaded_at = None;
+        Ok(())
+    }
+
     /// The file is uploaded to the job; it starts when the account's queue allows.
     pub fn queued(&mut self) -> Result<(), IllegalMove> {
-        self.go(Status::Queued)?;
+        self.go_from(Status::Uploading, Status::Queued)?;
         self.uploaded_at = Some(now_secs());
         self.message = None;
         Ok(())
@@ -499,10 +531,10 @@ mod tests {
     /// Failed, GaveUp, Misconfigured). `x` = allowed.
     const MOVES: [&str; 12] = [
         //  C U Q S s I T R M F G X
-        "x x . x . . . x x x x x", // Claimed
+        "x x x x . . . x x x x x", // Claimed
         "x x x . . . . . . x x x", // Uploading
         ". x . x . . . . . x x x", // Queued
-        ". . x . x x x . . . . .", // Started
+        ". . x . x x x . . . . x", // Started
         ". . . . . . . . . . . .", // Succeeded
         ". . . . . . . . . . . .", // ImportFailed
         ". . . . . . . . . . . .", // Stopped
@@ -599,7 +631,14 @@ mod tests {
     #[test]
     fn a_record_walks_from_claim_to_success() {
         let mut record = Record::new(&object(), "e", 1);
-        assert!(record.queued().is_err(), "nothing is queued before its upload");
+        assert!(
+            record.queued().is_err(),
+            "nothing is queued as uploaded before its upload"
+        );
+        assert!(
+            Record::in_status(&object(), Status::Uploading).wait_for_job().is_err(),
+            "a job is put off only before it is made"
+        );
         record.uploading("import-1", "a.csv").unwrap();
         record.queued().unwrap();
         record.started().unwrap();

@@ -25,7 +25,7 @@ use tracing::{Instrument, error, info, info_span, warn};
 use crate::adapters::fetch::{self, FetchError};
 use crate::adapters::ledger::{Claim, LedgerError};
 use crate::adapters::objects::{self, ObjectError};
-use crate::adapters::pool::{self, PoolError};
+use crate::adapters::pool::{self, PoolError, Throttled};
 use crate::adapters::reports::{self, ReportError};
 use crate::adapters::source;
 use crate::adapters::spool::Spool;
@@ -41,6 +41,7 @@ use crate::domain::event::ObjectRef;
 use crate::domain::job::JobStatus;
 use crate::domain::outcome::Outcome;
 use crate::domain::record::{Hashes, IllegalMove, Record, Status};
+use crate::domain::report;
 use crate::flow::prepared;
 
 /// Takes of one object in all (deliveries and retries) before a failure is left as it is.
@@ -110,7 +111,11 @@ async fn run(app: &App, object: &ObjectRef) -> Outcome {
         Ok(None) => return missing(app, object, "the object no longer exists, or changed since its event").await,
         Err(e) => return Outcome::Failed { message: e.to_string() },
     };
-    let (mut record, mut record_etag) = match app.ledger.claim(&Record::new(object, &etag, size)).await {
+    let claim = Record::new(object, &etag, size);
+    if let Some(reason) = key_too_long(app, &claim) {
+        return too_long(app, &claim, reason).await;
+    }
+    let (mut record, mut record_etag) = match app.ledger.claim(&claim).await {
         Ok(Claim::Won(claimed, etag)) => (*claimed, etag),
         Ok(Claim::Taken(existing))
             if matches!(
@@ -151,6 +156,41 @@ async fn run(app: &App, object: &ObjectRef) -> Outcome {
             Outcome::Failed { message }
         }
     }
+}
+
+/// S3's longest object key, in bytes.
+const MAX_KEY_BYTES: usize = 1024;
+
+/// Why the function cannot keep track of this object, if it cannot: the keys it would write for it
+/// (its state record, the record's index marker, its reports) name the object's key with more
+/// around it, and S3 refuses a key over 1,024 bytes. Checked before the claim, which could not
+/// be written, so that such an object is reported instead of failing every take.
+fn key_too_long(app: &App, record: &Record) -> Option<String> {
+    let record_key = app.ledger.record_key(record);
+    let (report_key, lines_key) = report::keys(&app.config.report_prefix, record);
+    let marker_key = app.ledger.index().marker_key(&record_key).unwrap_or_default();
+    let longest = [record_key.len(), marker_key.len(), report_key.len(), lines_key.len()]
+        .into_iter()
+        .max()
+        .unwrap_or_default();
+    (longest > MAX_KEY_BYTES).then(|| {
+        let over = longest - MAX_KEY_BYTES;
+        format!(
+            "the object key is {} bytes: the keys this function writes for it would be {longest}, over S3's \
+             {MAX_KEY_BYTES}; drop the file under a key at least {over} bytes shorter",
+            record.key.len()
+        )
+    })
+}
+
+/// An object whose key is too long to track: not imported, and said so (log, metric
+/// `KeyTooLongFiles`, notification), since no state record can hold it.
+async fn too_long(app: &App, record: &Record, reason: String) -> Outcome {
+    error!(%reason, "not imported: the key is too long");
+    app.notifier
+        .not_imported(app.pool.id(), &record.key, "KeyTooLong", json!({ "message": reason }))
+        .await;
+    Outcome::Ignored { reason }
 }
 
 fn duplicate(existing: &Record) -> Outcome {
@@ -276,16 +316,14 @@ async fn import(app: &App, record: &mut Record, etag: &mut String) -> Result<Out
         {
             tracing::Span::current().record("job_id", previous.as_str());
             info!("uploading again to the earlier attempt's job, whose URL still works");
-            let job_id = deliver_to(app, record, etag, None, Some(job)).await?;
-            return Ok(Outcome::Queued { job_id });
+            return deliver_or_wait(app, record, etag, None, Some(job)).await;
         }
         record.abandon_job();
     }
     if record.part > 1 {
         // A later part of a split file, taken again after a failure: the file was checked when it
         // was dropped, and the parts before this one are imported. Only this part is given a job.
-        let job_id = deliver(app, record, etag, None).await?;
-        return Ok(Outcome::Queued { job_id });
+        return deliver_or_wait(app, record, etag, None, None).await;
     }
     let rules = app.pool.rules(app.config.require_full_header).await?;
     let Some((prepared, parts, spool)) = prepare_and_spool(app, record, &rules).await? else {
@@ -349,8 +387,7 @@ async fn import(app: &App, record: &mut Record, etag: &mut String) -> Result<Out
             "a password hash file: its users with a hash keep their password"
         );
     }
-    let job_id = deliver(app, record, etag, spool.as_ref()).await?;
-    Ok(Outcome::Queued { job_id })
+    deliver_or_wait(app, record, etag, spool.as_ref(), None).await
 }
 
 /// Most parts (jobs) one file may be split into: 20 parts of at most 500,000 users or 100 MB
@@ -508,16 +545,43 @@ pub async fn deliver(
     etag: &mut String,
     spool: Option<&Spool>,
 ) -> Result<String, ImportError> {
-    deliver_to(app, record, etag, spool, None).await
+    deliver_to(app, record, etag, spool, None, Throttled::WaitItOut).await
+}
+
+/// A drop's delivery: [`deliver`], except that when Cognito throttles the job's creation the
+/// record waits in the queue without a job, instead of the invocation waiting (billed) for a
+/// slot; the queue creates the job when the file's turn comes. Files dropped together thus
+/// create their jobs one at a time, as they start.
+async fn deliver_or_wait(
+    app: &App,
+    record: &mut Record,
+    etag: &mut String,
+    spool: Option<&Spool>,
+    open: Option<pool::NewJob>,
+) -> Result<Outcome, ImportError> {
+    match deliver_to(app, record, etag, spool, open, Throttled::GiveWay).await {
+        Ok(job_id) => Ok(Outcome::Queued { job_id: Some(job_id) }),
+        // No job was made in this take (the record is still Claimed).
+        Err(ImportError::Pool(PoolError::Throttled { .. })) if record.status() == Status::Claimed => {
+            record.wait_for_job()?;
+            *etag = app.ledger.update(record, etag).await?;
+            info!("Cognito is throttling job creation: the file waits in the queue for its job");
+            Ok(Outcome::Queued { job_id: None })
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// [`deliver`], to `open` first when it is given: an earlier attempt's job whose URL still works.
+/// `throttled` is for the first job it creates; a second (the first one's URL ran out) waits the
+/// throttling out.
 async fn deliver_to(
     app: &App,
     record: &mut Record,
     etag: &mut String,
     spool: Option<&Spool>,
     mut open: Option<pool::NewJob>,
+    mut throttled: Throttled,
 ) -> Result<String, ImportError> {
     let name = match record.current_part() {
         Some(part) => pool::part_job_name(&record.key, part.info.number, record.parts.len()),
@@ -527,7 +591,8 @@ async fn deliver_to(
         let job = match open.take() {
             Some(job) => job,
             None => {
-                let job = app.pool.create_job(&name, record.job_algorithm()).await?;
+                let job = app.pool.create_job(&name, record.job_algorithm(), throttled).await?;
+                throttled = Throttled::WaitItOut;
                 tracing::Span::current().record("job_id", job.id.as_str());
                 info!("import job created");
                 job

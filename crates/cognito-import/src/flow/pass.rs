@@ -113,7 +113,8 @@ async fn resume(app: &App, records: &Open, report: &mut PassReport) -> Option<Ou
         outcome
     };
     let job_id = match &outcome {
-        Outcome::Started { job_id } | Outcome::Queued { job_id } => Some(job_id.clone()),
+        Outcome::Started { job_id } => Some(job_id.clone()),
+        Outcome::Queued { job_id } => job_id.clone(),
         _ => record.job_id.clone(),
     };
     report.resumed.push(Touched {

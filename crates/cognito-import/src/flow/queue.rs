@@ -31,10 +31,10 @@ pub enum QueueError {
     Pool(#[from] PoolError),
 }
 
-/// Right after an upload: takes the queue lock, notes the active job, starts the oldest queued
-/// job if the account is free. The job id started, if any; `None` also when another pass holds
+/// Right after a drop: takes the queue lock, notes the active job, starts the oldest queued job if
+/// the account is free. The object and job started, if any; `None` also when another pass holds
 /// the lock (it, or the next one, starts the job).
-pub async fn start_next(app: &App) -> Result<Option<String>, QueueError> {
+pub async fn start_next(app: &App) -> Result<Option<Touched>, QueueError> {
     let Some(lock) = Lock::acquire(&app.s3, &app.config.drop_bucket, &app.lock_key(), LOCK_LEASE).await? else {
         return Ok(None);
     };
@@ -48,7 +48,7 @@ pub async fn start_next(app: &App) -> Result<Option<String>, QueueError> {
     .await;
     lock.release().await;
     result?;
-    Ok(report.started.and_then(|t| t.job_id))
+    Ok(report.started)
 }
 
 /// Starts the oldest queued job if none of ours is active (`report.active_job`, from
@@ -112,22 +112,19 @@ async fn start_one(
     report: &mut PassReport,
 ) -> Result<Next, QueueError> {
     let Some(job_id) = record.job_id.clone() else {
-        if record.current_part().is_some() {
-            // The next part of a split file: its job is made and given the part now, its turn.
-            return match next_part_job(app, record, etag).await {
-                Ok(job_id) => start(app, record, etag, report, job_id).await,
-                Err(e) => {
-                    drop_from_queue(
-                        app,
-                        record,
-                        etag,
-                        format!("giving part {} its job failed: {e}", record.part),
-                    )
-                    .await
-                }
-            };
-        }
-        return drop_from_queue(app, record, etag, "queued without a job id".into()).await;
+        // The next part of a split file, or a file whose job Cognito's throttling put off: its
+        // job is made and given the file (or part) now, its turn.
+        return match job_at_its_turn(app, record, etag).await {
+            Ok(job_id) => start(app, record, etag, report, job_id).await,
+            Err(ImportError::Pool(e)) if e.setting().is_some() => setting_wrong(app, record, etag, e).await,
+            Err(e) => {
+                let what = match record.current_part() {
+                    Some(_) => format!("part {}", record.part),
+                    None => "the file".to_owned(),
+                };
+                drop_from_queue(app, record, etag, format!("giving {what} its job failed: {e}")).await
+            }
+        };
     };
     let state = match app.pool.describe_job(&job_id).await {
         Ok(state) => state,
@@ -209,10 +206,13 @@ async fn replace_expired(app: &App, record: &mut Record, etag: &mut String, old:
     fresh
 }
 
-/// A job for the next part of a split file, given the part (prepared and cut again from S3). Works
-/// on a copy, as [`replace_expired`] does.
-async fn next_part_job(app: &App, record: &mut Record, etag: &mut String) -> Result<String, ImportError> {
-    info!(part = record.part, parts = record.parts.len(), "the next part's turn");
+/// A job for a queued record that has none, given the file or its current part (prepared, and
+/// cut, again from S3). Works on a copy, as [`replace_expired`] does.
+async fn job_at_its_turn(app: &App, record: &mut Record, etag: &mut String) -> Result<String, ImportError> {
+    match record.current_part() {
+        Some(_) => info!(part = record.part, parts = record.parts.len(), "the next part's turn"),
+        None => info!("the file's turn: creating its job"),
+    }
     let (mut fresh_record, mut fresh_etag) = (record.clone(), etag.clone());
     let job = import::deliver(app, &mut fresh_record, &mut fresh_etag, None).await;
     (*record, *etag) = (fresh_record, fresh_etag);

@@ -16,7 +16,7 @@ use crate::domain::joblog::JobLog;
 use crate::domain::pass_report::{PassReport, Touched};
 use crate::domain::record::{Record, Status, now_secs};
 use crate::domain::report::{self, ImportedHashes, Logs, PartOutcome, Summary};
-use crate::flow::prepared;
+use crate::flow::{import, prepared};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TrackError {
@@ -45,6 +45,21 @@ pub async fn follow(app: &App, records: &mut Open, report: &mut PassReport, clos
         let span = info_span!("object", key = %record.key, job_id = %job_id);
         let state = match app.pool.describe_job(&job_id).instrument(span.clone()).await {
             Ok(state) => state,
+            // The job's pool is gone (deleted, or the id set changed while it ran): nothing more
+            // can be learned of this import. Ended at once, as a queued job's is; a new delivery
+            // after the fix imports the file into the pool then set. (A denied call is not ended:
+            // the job may be running, and following it resumes once the role is fixed.)
+            Err(e) if e.is_about_the_pool() => {
+                let mut gone = record.clone();
+                gone.abandon_job();
+                import::misconfigured(app, gone, etag, &e).instrument(span).await;
+                report.finished.push(Touched {
+                    key: record.key.clone(),
+                    job_id: Some(job_id),
+                    what: "misconfigured".into(),
+                });
+                continue;
+            }
             Err(e) => {
                 report.errors.push(format!("{}: {e}", record.key));
                 continue;
