@@ -219,7 +219,8 @@ async fn an_expired_job_is_replaced_with_the_file_prepared_again_from_s3() {
         ..Default::default()
     };
     let sb = sandbox_with(config, &[]).await;
-    let busy = drop_file(&sb, "incoming/first.csv", &users_csv(30, 61)).await;
+    // Running long enough (2.4 s) for the next drop to find the account busy on a loaded machine.
+    let busy = drop_file(&sb, "incoming/first.csv", &users_csv(80, 61)).await;
     assert_eq!(outcome(&sb.invoke(busy.clone()).await.unwrap()), "started");
     let rows = sheet("excel");
     let event = drop_file(&sb, "incoming/excel.csv", &Exporter::ExcelCsvUtf8.write(&HEADER, &rows)).await;

@@ -162,7 +162,7 @@ impl Ledger {
         let (existing, etag) = match s3cas::write(&self.s3, bucket, &key, record, Condition::Absent).await? {
             Written::Ours(etag) => {
                 if opening {
-                    self.keep_marked(bucket, &key).await;
+                    self.keep_marked(bucket, &key).await?;
                 }
                 return Ok(Claim::Won(Box::new(record.clone()), etag));
             }
@@ -201,7 +201,7 @@ impl Ledger {
         match s3cas::write(&self.s3, &record.bucket, &key, record, Condition::Matches(etag)).await? {
             Written::Ours(etag) => {
                 if opening {
-                    self.keep_marked(&record.bucket, &key).await;
+                    self.keep_marked(&record.bucket, &key).await?;
                 } else if record.status().is_final() {
                     self.retire(&record.bucket, &key).await;
                 }
@@ -223,13 +223,18 @@ impl Ledger {
 
     /// After a write that opened the record at `key`: its marker, written before, is still there
     /// (a retire running at the same time may have deleted it before our write); else written again.
-    async fn keep_marked(&self, bucket: &str, key: &str) {
+    ///
+    /// A marker that cannot be put back fails the write's caller although the record was written:
+    /// the invocation fails, and the delivery's retry, which marks before it claims, heals the
+    /// index (the pass then finds the record once its lease has passed). Logged only, the record
+    /// would stay open and unseen by every pass.
+    async fn keep_marked(&self, bucket: &str, key: &str) -> Result<(), CasError> {
         if let Ok(true) = self.index.is_marked(bucket, key).await {
-            return;
+            return Ok(());
         }
-        if let Err(e) = self.index.mark(bucket, key).await {
-            error!(record = %key, error = %e, "an open state record may have lost its index marker");
-        }
+        self.index.mark(bucket, key).await.inspect_err(|e| {
+            error!(record = %key, error = %e, "an open state record has no index marker; failing so that a retry marks it");
+        })
     }
 
     /// Removes the marker of the record at `key`, which was final (or absent); if the record is
@@ -364,5 +369,55 @@ mod tests {
         }
         assert!(opens(Status::Claimed));
         assert!(Status::ALL.iter().filter(|s| opens(**s)).all(|s| !s.is_final()));
+    }
+
+    /// A retire that ran meanwhile removed the marker, and S3 refuses to put it back: the claim
+    /// fails (the record would otherwise be open and unseen by every pass).
+    #[tokio::test]
+    async fn a_claim_whose_marker_cannot_be_put_back_fails_so_that_a_retry_marks_it() {
+        use aws_sdk_s3::operation::head_object::HeadObjectError;
+        use aws_sdk_s3::operation::put_object::PutObjectOutput;
+        use aws_sdk_s3::types::error::NotFound;
+        use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+        let is_marker = |key: Option<&str>| key.is_some_and(|k| k.starts_with("state/state/index/open/"));
+        let marked = mock!(Client::put_object)
+            .match_requests(move |r| is_marker(r.key()))
+            .then_output(|| PutObjectOutput::builder().build());
+        let claimed = mock!(Client::put_object)
+            .match_requests(|r| r.key().is_some_and(|k| k.ends_with(".json")) && r.if_none_match() == Some("*"))
+            .then_output(|| PutObjectOutput::builder().e_tag("\"e1\"").build());
+        let unmarked = mock!(Client::head_object)
+            .match_requests(move |r| is_marker(r.key()))
+            .then_error(|| HeadObjectError::NotFound(NotFound::builder().build()));
+        let refused = mock!(Client::put_object)
+            .match_requests(move |r| is_marker(r.key()))
+            .sequence()
+            .http_status(503, None)
+            .repeatedly()
+            .build();
+        let s3 = mock_client!(
+            aws_sdk_s3,
+            RuleMode::Sequential,
+            [&marked, &claimed, &unmarked, &refused]
+        );
+        let ledger = Ledger::new(s3, "state/", Duration::from_secs(900));
+        let object = crate::domain::event::ObjectRef {
+            bucket: "b".into(),
+            key: "incoming/a.csv".into(),
+            version_id: Some("v1".into()),
+            etag: None,
+            size: None,
+        };
+        let err = ledger.claim(&Record::new(&object, "e", 1)).await.unwrap_err();
+        assert!(
+            matches!(&err, LedgerError::S3(CasError::S3 { action: "mark", .. })),
+            "{err}"
+        );
+        assert_eq!(
+            (marked.num_calls(), claimed.num_calls(), unmarked.num_calls()),
+            (1, 1, 1)
+        );
+        assert!(refused.num_calls() >= 1);
     }
 }
