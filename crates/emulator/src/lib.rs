@@ -48,7 +48,7 @@ pub mod upload;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -196,13 +196,15 @@ impl Emulator {
 
     /// The tags of an S3 object, in the order they were given; `None` when the object does not exist.
     pub fn object_tags(&self, bucket: &str, key: &str) -> Option<Vec<(String, String)>> {
-        // s3s-fs keeps an object at <root>/<bucket>/<key>; anything but plain names stays out.
-        let relative = Path::new(bucket).join(key);
-        let plain = relative.components().all(|c| matches!(c, Component::Normal(_)));
-        if bucket.is_empty() || key.is_empty() || !plain || !self.shared.s3_root().join(relative).exists() {
-            return None;
-        }
+        self.object_file(bucket, key)?;
         Some(self.shared.tags.get(bucket, key))
+    }
+
+    /// The file that holds the current object of `key` in `bucket`, if there is one: s3s-fs's
+    /// `<root>/<bucket>/<key>`, or for a key too long for s3s-fs's file names, the file of its
+    /// surrogate. A test may set its modification time, which listings report.
+    pub fn object_file(&self, bucket: &str, key: &str) -> Option<PathBuf> {
+        s3::object_file(self.shared.s3_root(), bucket, key).filter(|file| file.exists())
     }
 
     /// Creates an SNS topic as CreateTopic does (idempotently) and returns its ARN.

@@ -5,10 +5,11 @@
 //! (s3s-fs checks `If-None-Match`/`If-Match` and then writes, so writes to one key are serialised
 //! here, see `locks`), `If-Match` on GetObject and DeleteObject, object tagging (kept in memory,
 //! see [`ObjectTags`]), bucket versioning (`objects`, `versions`, `history`, `listing`), listings
-//! that read only what is under their prefix (`walk`), injected faults, and an import bucket only
-//! the emulator's own signing key may write to, as only Cognito can write to its bucket in AWS.
+//! that read only what is under their prefix (`walk`), keys as long as S3's that s3s-fs's file
+//! names cannot hold (`long_keys`, `disk`), injected faults, and an import bucket only the
+//! emulator's own signing key may write to, as only Cognito can write to its bucket in AWS.
 
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use s3s::access::{S3Access, S3AccessContext};
@@ -18,9 +19,11 @@ use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 
 use crate::faults::{Fault, Faults};
 
+mod disk;
 mod history;
 mod listing;
 mod locks;
+mod long_keys;
 mod objects;
 mod tags;
 mod versions;
@@ -31,6 +34,15 @@ use objects::Objects;
 pub use tags::{ObjectTags, Tags};
 use tags::{tags_from_header, tags_from_xml};
 use versions::Status;
+
+/// The file that holds the current object `key` of `bucket` in the store at `root` (a directory
+/// for a key s3s-fs made one); `None` for a key whose path would leave its bucket.
+pub(crate) fn object_file(root: &Path, bucket: &str, key: &str) -> Option<PathBuf> {
+    let [data, _, _] = history::files(root, bucket, key);
+    let relative = data.strip_prefix(root).ok()?;
+    let plain = relative.components().all(|c| matches!(c, Component::Normal(_)));
+    (!bucket.is_empty() && !key.is_empty() && plain).then_some(data)
+}
 
 /// `If-Match` on a read: S3 answers 412 when the object's ETag is not the one named.
 fn check_if_match(condition: Option<&ETagCondition>, actual: Option<&ETag>) -> S3Result<()> {
@@ -77,7 +89,7 @@ impl Store {
         })
     }
 
-    fn fs(&self) -> &s3s_fs::FileSystem {
+    fn fs(&self) -> &disk::Disk {
         &self.objects.fs
     }
 
@@ -186,8 +198,23 @@ impl S3 for Store {
         self.objects.list_versions(req).await
     }
 
+    /// Through ListObjectsV2, as s3s-fs does it: V1's marker is V2's StartAfter.
     async fn list_objects(&self, req: S3Request<ListObjectsInput>) -> S3Result<S3Response<ListObjectsOutput>> {
-        self.fs().list_objects(req).await
+        let marker = req.input.marker.clone();
+        let resp = self.objects.list(req.map_input(Into::into)).await?;
+        Ok(resp.map_output(|v2| ListObjectsOutput {
+            name: v2.name,
+            prefix: v2.prefix,
+            delimiter: v2.delimiter,
+            marker,
+            max_keys: v2.max_keys,
+            is_truncated: v2.is_truncated,
+            next_marker: v2.next_continuation_token,
+            contents: v2.contents,
+            common_prefixes: v2.common_prefixes,
+            encoding_type: v2.encoding_type,
+            ..Default::default()
+        }))
     }
 
     async fn list_objects_v2(&self, req: S3Request<ListObjectsV2Input>) -> S3Result<S3Response<ListObjectsV2Output>> {

@@ -8,9 +8,14 @@
 //! So this module knows s3s-fs's file layout, which is why s3s-fs is pinned to one version; the
 //! test below fails if that layout changes. Like the tags, versions last as long as the process:
 //! the history store is emptied when the emulator starts.
+//!
+//! A long key's files are its surrogate's, and its real key stays beside the surrogate while an
+//! object is there (see `long_keys`).
 
 use std::io;
 use std::path::{Path, PathBuf};
+
+use crate::s3::long_keys;
 
 /// The history store's directory under the S3 root.
 const DIR: &str = ".versions";
@@ -33,8 +38,10 @@ pub struct History {
 }
 
 /// s3s-fs's files of object `key` in `bucket`, in the store at `root`: the data, the attributes,
-/// the internal info.
+/// the internal info. A long key's are its surrogate's (see `long_keys`).
 pub(super) fn files(root: &Path, bucket: &str, key: &str) -> [PathBuf; 3] {
+    let key = long_keys::stored(bucket, key);
+    let key = key.as_ref();
     let encode = |s: &str| base64_simd::URL_SAFE_NO_PAD.encode_to_string(s);
     let sidecar = |kind: &str| root.join(format!(".bucket-{}.object-{}.{kind}.json", encode(bucket), encode(key)));
     [root.join(bucket).join(key), sidecar("metadata"), sidecar("internal")]
@@ -107,6 +114,7 @@ impl History {
                 Keep::Move => tokio::fs::rename(from, &to[i]).await?,
             }
         }
+        long_keys::settle(&self.root, bucket, key).await?;
         Ok(slot)
     }
 
@@ -122,7 +130,7 @@ impl History {
                 remove_if_there(&to[i]).await?;
             }
         }
-        Ok(())
+        long_keys::settle(&self.root, bucket, key).await
     }
 
     /// Deletes the kept version `slot`.
@@ -138,7 +146,7 @@ impl History {
         for file in files(&self.root, bucket, key) {
             remove_if_there(&file).await?;
         }
-        Ok(())
+        long_keys::settle(&self.root, bucket, key).await
     }
 
     /// Deletes every kept version of `bucket`.

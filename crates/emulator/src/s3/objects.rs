@@ -11,6 +11,7 @@ use http::HeaderValue;
 use s3s::dto::*;
 use s3s::{S3, S3Error, S3Request, S3Response, S3Result, s3_error};
 
+use crate::s3::disk::Disk;
 use crate::s3::history::{History, Keep};
 use crate::s3::listing::{self, Ask, Item};
 use crate::s3::tags::{ObjectTags, Tags};
@@ -20,7 +21,7 @@ use crate::s3::walk::Tree;
 /// Every object of every bucket, each version.
 pub struct Objects {
     /// The current objects (and the buckets).
-    pub fs: s3s_fs::FileSystem,
+    pub fs: Disk,
     /// s3s-fs's files of the current objects, for listings (see `walk`).
     tree: Tree,
     history: History,
@@ -29,7 +30,7 @@ pub struct Objects {
     pub tags: Arc<ObjectTags>,
 }
 
-fn io_error(e: std::io::Error) -> S3Error {
+pub(super) fn io_error(e: std::io::Error) -> S3Error {
     tracing::error!(error = %e, "the S3 version store failed");
     s3_error!(InternalError, "We encountered an internal error. Please try again.")
 }
@@ -80,7 +81,7 @@ impl Objects {
     /// s3s-fs on `root`, with an empty history store beside it.
     pub fn open(root: &Path, tags: Arc<ObjectTags>) -> Result<Objects, String> {
         let history = History::open(root).map_err(|e| format!("the version store: {e}"))?;
-        let fs = s3s_fs::FileSystem::new(root).map_err(|e| format!("{e:?}"))?;
+        let fs = Disk::open(root)?;
         Ok(Objects {
             fs,
             tree: Tree::new(root),
@@ -320,7 +321,7 @@ impl Objects {
                 }
                 Item::Version(entry) => entry,
             };
-            let (store, stored_as) = match &entry.version.state {
+            let (store, stored_as): (&dyn S3, &str) = match &entry.version.state {
                 State::Marker { at } => {
                     markers.push(DeleteMarkerEntry {
                         is_latest: Some(entry.latest),

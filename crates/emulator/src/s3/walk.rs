@@ -6,12 +6,16 @@
 //! and upload parts, and the history store, are dot-entries at `<root>`'s top level, never inside a
 //! bucket. So the part of a prefix up to its last `/` names one directory, and only that subtree
 //! can hold keys that start with the prefix. Like the history store, this knows s3s-fs's layout.
+//!
+//! Objects with keys too long for s3s-fs's file names are kept under surrogates in the bucket's
+//! reserved directory (see `long_keys`): the walk never enters it, and takes their real keys from
+//! there instead, whatever the prefix.
 
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::s3::history;
+use crate::s3::{history, long_keys};
 
 /// The current objects' tree: `<root>/<bucket>/<key>`.
 #[derive(Clone, Debug)]
@@ -74,7 +78,11 @@ impl Tree {
         let Some(bucket_dir) = self.bucket_dir(bucket) else {
             return Ok(None);
         };
+        let mut keys = long_keys::under(&self.root, bucket, prefix)?;
         let (dir, last) = prefix.split_at(prefix.rfind('/').map_or(0, |at| at + 1));
+        if long_keys::only_long_under(dir) {
+            return Ok(Some(keys));
+        }
         // A directory part that is not plain names ("a//", "./") names no directory s3s-fs
         // writes: the whole bucket is read, and the prefix filters, as in s3s-fs.
         let (start, dir, last) = if dir.split_terminator('/').all(is_name) {
@@ -82,7 +90,6 @@ impl Tree {
         } else {
             (bucket_dir, "", "")
         };
-        let mut keys = Vec::new();
         let mut pending = vec![(start, dir.to_owned())];
         let mut top = true;
         while let Some((path, under)) = pending.pop() {
@@ -99,6 +106,9 @@ impl Tree {
                 };
                 // In the prefix's directory, only names that begin with its last segment hold its keys.
                 if top && !name.starts_with(last) {
+                    continue;
+                }
+                if under.is_empty() && long_keys::is_reserved_entry(&name) {
                     continue;
                 }
                 let key = format!("{under}{name}");
@@ -181,6 +191,36 @@ mod tests {
         assert_eq!(keys(&tree, "a//"), Vec::<String>::new());
         assert_eq!(keys(&tree, "./a"), Vec::<String>::new());
         assert_eq!(keys(&tree, "../other/"), Vec::<String>::new());
+    }
+
+    /// Long keys are listed by their real names under their real prefixes, and the surrogates
+    /// never: the reserved directory is not walked.
+    #[tokio::test]
+    async fn long_keys_are_listed_by_their_real_names() {
+        let (root, tree) = tree_with(FILES);
+        let segments = format!("a/{}", "s/".repeat(600));
+        let (one_segment, reserved) = ("a".repeat(1024), ".long/x".to_owned());
+        for key in [&segments, &one_segment, &reserved] {
+            let [data, _, _] = history::files(root.path(), "b", key);
+            std::fs::create_dir_all(data.parent().unwrap()).unwrap();
+            std::fs::write(data, "x").unwrap();
+            long_keys::settle(root.path(), "b", key).await.unwrap();
+        }
+        let mut everything: Vec<String> = FILES.iter().map(|k| k.to_string()).collect();
+        everything.extend([segments.clone(), one_segment.clone(), reserved.clone()]);
+        everything.sort();
+        assert_eq!(keys(&tree, ""), everything);
+        assert_eq!(keys(&tree, "."), [reserved.as_str()]);
+        assert_eq!(keys(&tree, ".long/"), [reserved.as_str()]);
+        assert_eq!(keys(&tree, "a/s/s/"), [segments.as_str()]);
+        assert_eq!(
+            keys(&tree, "a/"),
+            ["a/b.json", "a/b/e", "a/bc/d", "a/c", segments.as_str()]
+        );
+        assert_eq!(keys(&tree, &format!("{}/", "a".repeat(300))), Vec::<String>::new());
+        assert_eq!(keys(&tree, &"a".repeat(300)), [one_segment.as_str()]);
+        let described = tree.describe_now("b", &one_segment).unwrap().unwrap();
+        assert_eq!(described.size, 1);
     }
 
     #[test]
