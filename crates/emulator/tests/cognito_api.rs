@@ -582,3 +582,46 @@ async fn unsigned_and_unknown_calls_get_json_errors() {
         assert_eq!(body["__type"], expected);
     }
 }
+
+#[tokio::test]
+async fn a_deleted_pool_takes_its_jobs_with_it() {
+    let emulator = start().await;
+    let cognito = cognito(&emulator);
+    let pool = cognito
+        .create_user_pool()
+        .pool_name("short-lived")
+        .auto_verified_attributes(VerifiedAttributeType::Email)
+        .send()
+        .await
+        .unwrap();
+    let id = pool.user_pool().unwrap().id().unwrap().to_owned();
+    let job = cognito
+        .create_user_import_job()
+        .user_pool_id(&id)
+        .job_name("j")
+        .cloud_watch_logs_role_arn("arn:aws:iam::111111111111:role/CognitoImportLogs")
+        .send()
+        .await
+        .unwrap();
+    let job_id = job.user_import_job().unwrap().job_id().unwrap().to_owned();
+
+    cognito.delete_user_pool().user_pool_id(&id).send().await.unwrap();
+    let described = cognito.describe_user_pool().user_pool_id(&id).send().await.unwrap_err();
+    assert!(described.as_service_error().unwrap().is_resource_not_found_exception());
+    // A job's calls name the pool, as Cognito's message does.
+    let job = cognito
+        .describe_user_import_job()
+        .user_pool_id(&id)
+        .job_id(&job_id)
+        .send()
+        .await
+        .unwrap_err();
+    let job = job.as_service_error().unwrap();
+    assert!(job.is_resource_not_found_exception(), "{job:?}");
+    assert_eq!(
+        job.meta().message(),
+        Some(format!("User pool {id} does not exist.").as_str())
+    );
+    let again = cognito.delete_user_pool().user_pool_id(&id).send().await.unwrap_err();
+    assert!(again.as_service_error().unwrap().is_resource_not_found_exception());
+}

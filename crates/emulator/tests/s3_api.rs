@@ -113,6 +113,17 @@ async fn objects_can_be_put_read_listed_and_deleted() {
 
     let missing = s3.list_objects_v2().bucket("no-such-bucket").send().await;
     assert_eq!((status(&missing), code(&missing).as_str()), (404, "NoSuchBucket"));
+    // A write to a bucket that does not exist makes nothing, the bucket included.
+    let put = s3
+        .put_object()
+        .bucket("no-such-bucket")
+        .key("a.csv")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await;
+    assert_eq!((status(&put), code(&put).as_str()), (404, "NoSuchBucket"));
+    let head = s3.head_bucket().bucket("no-such-bucket").send().await;
+    assert!(head.is_err(), "the bucket was made: {head:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

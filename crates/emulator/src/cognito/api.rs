@@ -13,6 +13,7 @@ pub fn handle(shared: &Arc<Shared>, op: &str, input: &Input) -> ApiResult {
     match op {
         "CreateUserPool" => pools::create_user_pool(shared, input),
         "DescribeUserPool" => pools::describe_user_pool(shared, input),
+        "DeleteUserPool" => pools::delete_user_pool(shared, input),
         "ListUserPools" => pools::list_user_pools(shared, input),
         "GetCSVHeader" => pools::get_csv_header(shared, input),
         "AdminCreateUser" => users::admin_create_user(shared, input),

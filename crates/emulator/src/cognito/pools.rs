@@ -93,6 +93,19 @@ pub(super) fn describe_user_pool(shared: &Arc<Shared>, input: &Input) -> ApiResu
     Ok(json!({ "UserPool": state.pool(pool_id_of(input)?)?.to_json() }))
 }
 
+/// DeleteUserPool: the pool goes with its users, app clients and import jobs (a job's calls then
+/// answer ResourceNotFoundException "User pool … does not exist."; a running job stops changing
+/// anything).
+pub(super) fn delete_user_pool(shared: &Arc<Shared>, input: &Input) -> ApiResult {
+    let pool_id = pool_id_of(input)?;
+    let mut state = shared.cognito.lock().unwrap();
+    state.pool(pool_id)?;
+    state.pools.remove(pool_id);
+    state.jobs.retain(|_, job| job.pool_id != pool_id);
+    state.clients.retain(|_, client| client.pool_id != pool_id);
+    Ok(json!({}))
+}
+
 pub(super) fn list_user_pools(shared: &Arc<Shared>, input: &Input) -> ApiResult {
     let limit = input.limit("MaxResults", 60, 60)?;
     if input.opt_u64("MaxResults")?.is_none() {

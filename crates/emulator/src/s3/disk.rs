@@ -8,7 +8,12 @@ use s3s::dto::*;
 use s3s::{S3, S3Request, S3Response, S3Result};
 
 use crate::s3::long_keys::{self, surrogate};
-use crate::s3::objects::io_error;
+
+/// A failure of the files under the store: S3's InternalError (the cause is logged).
+pub(super) fn io_error(e: std::io::Error) -> s3s::S3Error {
+    tracing::error!(error = %e, "the S3 store's files failed");
+    s3s::s3_error!(InternalError, "We encountered an internal error. Please try again.")
+}
 
 /// s3s-fs on the S3 root, with long keys stored under surrogates.
 pub struct Disk {
@@ -22,6 +27,12 @@ impl Disk {
             fs: s3s_fs::FileSystem::new(root).map_err(|e| format!("{e:?}"))?,
             root: root.to_owned(),
         })
+    }
+
+    /// Whether `bucket` exists. s3s-fs writes an object into a bucket that does not, making its
+    /// directory; S3 answers NoSuchBucket.
+    pub fn has_bucket(&self, bucket: &str) -> bool {
+        self.root.join(bucket).is_dir()
     }
 
     /// A write or delete of `key` (under its lock) as it ended, once the real key beside its

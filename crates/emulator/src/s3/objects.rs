@@ -11,7 +11,7 @@ use http::HeaderValue;
 use s3s::dto::*;
 use s3s::{S3, S3Error, S3Request, S3Response, S3Result, s3_error};
 
-use crate::s3::disk::Disk;
+use crate::s3::disk::{Disk, io_error};
 use crate::s3::history::{History, Keep};
 use crate::s3::listing::{self, Ask, Item};
 use crate::s3::tags::{ObjectTags, Tags};
@@ -28,11 +28,6 @@ pub struct Objects {
     index: Index,
     /// The tags of the current objects (older versions keep theirs in the index).
     pub tags: Arc<ObjectTags>,
-}
-
-pub(super) fn io_error(e: std::io::Error) -> S3Error {
-    tracing::error!(error = %e, "the S3 version store failed");
-    s3_error!(InternalError, "We encountered an internal error. Please try again.")
 }
 
 /// S3 marks an answer about a delete marker with `x-amz-delete-marker: true` and its id.
@@ -162,6 +157,9 @@ impl Objects {
         key: &str,
         write: impl Future<Output = S3Result<T>>,
     ) -> S3Result<(T, Option<String>)> {
+        if !self.fs.has_bucket(bucket) {
+            return Err(s3_error!(NoSuchBucket, "The specified bucket does not exist"));
+        }
         let status = self.status(bucket);
         if status == Status::Unversioned {
             return Ok((write.await?, None));
