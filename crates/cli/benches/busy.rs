@@ -40,7 +40,9 @@ fn finished_record(i: usize) -> Record {
     };
     let mut record = Record::new(&object, &format!("{i:032x}"), 40_000);
     let job_id = format!("import-history{i:05}");
-    record.uploading(&job_id, &format!("file-{i:05}.csv")).unwrap();
+    record
+        .uploading(&job_id, &format!("file-{i:05}.csv"), "us-east-1_history")
+        .unwrap();
     record.queued().unwrap();
     record.started().unwrap();
     let state = JobState {
@@ -263,9 +265,8 @@ fn main() {
         line("scheduled pass", &empty.pass, &busy.pass, finished);
         line("drop's queue run", &empty.queue_run, &busy.queue_run, finished);
         line("drop (event→queued)", &empty.drop, &busy.drop, finished);
-        // The stand-in lists by walking the bucket's whole directory tree, whatever the prefix (S3
-        // lists a prefix from its index): this part of a pass grows with the bucket on the
-        // stand-in only.
+        // The LIST alone: the stand-in reads only the directory its prefix names, as S3 lists a
+        // prefix from its index, so it must not grow with the bucket either.
         line("stand-in's marker LIST", &empty.list, &busy.list, finished);
         let total = |calls: &BTreeMap<String, u64>| calls.values().sum::<u64>();
         println!(

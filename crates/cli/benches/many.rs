@@ -143,7 +143,6 @@ async fn deliver_all(sb: &Arc<Sandbox>, events: Vec<(usize, Value)>) -> Vec<Deli
     out
 }
 
-/// The outcome names of a delivery's answer (`started`, `queued`, `duplicate`, …).
 /// The outcomes of an answer; a file queued without a job (Cognito throttled its creation: the
 /// queue makes it at the file's turn) is told apart.
 fn outcomes(answer: &Value) -> Vec<String> {

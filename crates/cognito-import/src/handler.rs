@@ -77,6 +77,7 @@ async fn drop_all(app: &App, objects: &[ObjectRef]) -> Vec<Outcome> {
     match queue::start_next(app).await {
         Ok(Some(Touched {
             key,
+            version_id,
             job_id: Some(started),
             ..
         })) => {
@@ -84,7 +85,7 @@ async fn drop_all(app: &App, objects: &[ObjectRef]) -> Vec<Outcome> {
             for (object, outcome) in objects.iter().zip(&mut outcomes) {
                 let this = match outcome {
                     Outcome::Queued { job_id: Some(job_id) } => *job_id == started,
-                    Outcome::Queued { job_id: None } => object.key == key,
+                    Outcome::Queued { job_id: None } => object.key == key && object.version_id == version_id,
                     _ => false,
                 };
                 if this {

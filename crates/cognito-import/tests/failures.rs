@@ -110,6 +110,7 @@ async fn a_throttled_create_user_import_job_on_a_free_account_still_starts_at_on
     sb.emulator.faults().inject("CreateUserImportJob", Fault::Throttle, 3);
     sb.emulator.faults().inject("GetCSVHeader", Fault::Fail, 1);
     let event = drop_file(&sb, "incoming/throttled.csv", &users_csv(2, 4)).await;
+    sb.emulator.reset_calls();
     let answer = sb.invoke(event).await.unwrap();
     assert_eq!(outcome(&answer), "started", "{answer}");
     assert_eq!(sb.emulator.jobs().len(), 1);
@@ -118,6 +119,8 @@ async fn a_throttled_create_user_import_job_on_a_free_account_still_starts_at_on
         sb.emulator.jobs()[0].id.as_str(),
         "{answer}"
     );
+    // The drop's two tries, then the queue run's tries until one got through.
+    assert_eq!(sb.emulator.calls().get("cognito-idp:CreateUserImportJob"), Some(&4));
 }
 
 #[tokio::test]
@@ -130,7 +133,7 @@ async fn a_drop_whose_job_cognito_throttles_waits_in_the_queue_and_gets_its_job_
     let second = sb.invoke(second_event).await.unwrap();
     // Checked and queued, without a job: the invocation did not wait for Cognito.
     assert_eq!(outcome(&second), "queued", "{second}");
-    assert_eq!(second["results"][0]["jobId"], Value::Null, "{second}");
+    assert_eq!(second["results"][0].get("jobId"), Some(&Value::Null), "{second}");
     let record = sb.record("incoming/second.csv", &second_tag).await.unwrap().unwrap();
     assert_eq!((record.status(), record.job_id.as_deref()), (Status::Queued, None));
     assert!(record.abandoned_jobs.is_empty(), "{record:?}");
@@ -469,12 +472,33 @@ async fn a_queued_job_a_wrong_setting_keeps_from_starting_ends_misconfigured_ins
 }
 
 #[tokio::test]
-async fn a_started_job_whose_pool_is_gone_ends_misconfigured_once_instead_of_an_error_every_pass() {
+async fn a_started_job_whose_pool_is_deleted_ends_misconfigured_once_and_another_pool_id_only_reports_it() {
     let (sb, first) = with_an_active_job(5, 601).await;
     let tag = records(&sb).await[0].version_tag().to_owned();
-    // The function is redeployed with another pool id while the job runs (or the pool is deleted).
+    let job_id = first["results"][0]["jobId"].as_str().unwrap();
+
+    // The function redeployed with another pool id while the job runs: the job may still run in
+    // its own pool, so it is only reported, and followed again once the id is set back.
     let wrong = app_for_pool(&sb, "us-east-1_NoSuchPool");
     let report = cognito_import::flow::pass::run(&wrong).await.unwrap();
+    assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    assert!(
+        report.errors[0].contains(&sb.pool_id) && report.errors[0].contains("USER_POOL_ID"),
+        "{:?}",
+        report.errors
+    );
+    let record = sb.record("incoming/first.csv", &tag).await.unwrap().unwrap();
+    assert_eq!(record.status(), Status::Started, "{record:?}");
+
+    // The pool itself is deleted: nothing more can be learned of the job; ended once.
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sb.sdk);
+    cognito
+        .delete_user_pool()
+        .user_pool_id(&sb.pool_id)
+        .send()
+        .await
+        .unwrap();
+    let report = cognito_import::flow::pass::run(&sb.app).await.unwrap();
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert_eq!(report.finished.len(), 1, "{:?}", report.finished);
     assert_eq!(report.finished[0].what, "misconfigured");
@@ -484,10 +508,9 @@ async fn a_started_job_whose_pool_is_gone_ends_misconfigured_once_instead_of_an_
         record.message.as_deref().unwrap().contains("USER_POOL_ID"),
         "{record:?}"
     );
-    let job_id = first["results"][0]["jobId"].as_str().unwrap();
     assert!(record.abandoned_jobs.iter().any(|j| j == job_id), "{record:?}");
     // Final: the next pass has nothing to say about it.
-    let report = cognito_import::flow::pass::run(&wrong).await.unwrap();
+    let report = cognito_import::flow::pass::run(&sb.app).await.unwrap();
     assert!(report.is_idle(), "{report:?}");
 }
 
@@ -506,7 +529,9 @@ fn key_of(bytes: usize) -> String {
 
 #[tokio::test]
 async fn a_key_too_long_to_track_is_reported_not_failed_and_one_byte_shorter_imports() {
-    let sb = sandbox().await;
+    const TOPIC: &str = "arn:aws:sns:us-east-1:111111111111:imports";
+    let sb = sandbox_with(EmulatorConfig::default(), &[("NOTIFICATION_TOPIC_ARN", TOPIC)]).await;
+    assert_eq!(sb.emulator.create_topic("imports"), TOPIC);
     // The longest key written for an object is its index marker: `<P><P>index/open/<key>@<tag>`
     // (the stand-in's version ids, like S3's, are 32 characters).
     let around = 2 * sb.app.config.state_prefix.len() + "index/open/".len() + 1 + 32;
@@ -526,6 +551,11 @@ async fn a_key_too_long_to_track_is_reported_not_failed_and_one_byte_shorter_imp
     assert!(sb.emulator.jobs().is_empty());
     let metrics = sb.app.notifier.metrics.lines();
     assert!(metrics.iter().any(|l| l.contains("\"KeyTooLongFiles\"")), "{metrics:?}");
+    let published = sb.emulator.published(TOPIC);
+    assert_eq!(published.len(), 1);
+    let message: Value = serde_json::from_str(&published[0].message).unwrap();
+    assert_eq!(message["status"], "KeyTooLong", "{message}");
+    assert_eq!(message["message"].as_str(), Some(reason), "{message}");
 
     let event = drop_file(&sb, &fits, &users_csv(2, 702)).await;
     let tag = tag_of(&event);

@@ -2,13 +2,29 @@
 
 use serde::Serialize;
 
+use crate::domain::record::Record;
+
 /// One object the pass acted on.
 #[derive(Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Touched {
     pub key: String,
+    /// The object's version (none in an unversioned bucket).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
     pub job_id: Option<String>,
     pub what: String,
+}
+
+impl Touched {
+    pub fn new(record: &Record, job_id: Option<String>, what: String) -> Touched {
+        Touched {
+            key: record.key.clone(),
+            version_id: record.version_id.clone(),
+            job_id,
+            what,
+        }
+    }
 }
 
 #[derive(Debug, Default, Serialize)]

@@ -162,6 +162,9 @@ pub struct Record {
     status: Status,
     pub job_id: Option<String>,
     pub job_name: Option<String>,
+    /// The user pool `job_id` was created in (`None` in records of earlier versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_pool: Option<String>,
     /// Jobs created for this object and given up before they started (their URL ran out).
     #[serde(default)]
     pub abandoned_jobs: Vec<String>,
@@ -317,6 +320,7 @@ impl Record {
             status: Status::Claimed,
             job_id: None,
             job_name: None,
+            job_pool: None,
             abandoned_jobs: Vec::new(),
             report_key: None,
             lines_report_key: None,
@@ -408,7 +412,7 @@ impl Record {
 
     /// A job was created for the object: its file goes up next. A job the record had before is
     /// kept as abandoned (it never started).
-    pub fn uploading(&mut self, job_id: &str, job_name: &str) -> Result<(), IllegalMove> {
+    pub fn uploading(&mut self, job_id: &str, job_name: &str, pool_id: &str) -> Result<(), IllegalMove> {
         self.go(Status::Uploading)?;
         if self.job_id.as_deref() != Some(job_id) {
             self.abandon_job();
@@ -417,10 +421,17 @@ impl Record {
         self.abandoned_jobs.retain(|j| j != job_id);
         self.job_id = Some(job_id.to_owned());
         self.job_name = Some(job_name.to_owned());
+        self.job_pool = Some(pool_id.to_owned());
         Ok(())
     }
 
-    /// Moves the record's job (if any) to the abandoned ones: it never started.
+    /// Whether the record's job was created in `pool_id` (assumed for records that do not say).
+    pub fn job_pool_is(&self, pool_id: &str) -> bool {
+        self.job_pool.as_deref().is_none_or(|p| p == pool_id)
+    }
+
+    /// Moves the record's job (if any) to the abandoned ones: it never started (or its pool is
+    /// gone).
     pub fn abandon_job(&mut self) {
         if let Some(old) = self.job_id.take()
             && !self.abandoned_jobs.contains(&old)
@@ -598,7 +609,7 @@ mod tests {
         let mut record = Record::new(&object(), "e", 1000);
         record.split(vec![part(1, 2, 10), part(2, 11, 15)]);
         assert_eq!((record.part, record.upload_size()), (1, 100));
-        record.uploading("j1", "a.csv part 1 of 2").unwrap();
+        record.uploading("j1", "a.csv part 1 of 2", "us-east-1_P").unwrap();
         record.queued().unwrap();
         record.started().unwrap();
         let done = |job: &str| JobState::ended(job, JobStatus::Succeeded, 9, None);
@@ -613,7 +624,7 @@ mod tests {
             record.parts[0].job_state.as_ref().map(|s| s.status),
             Some(JobStatus::Succeeded)
         );
-        record.uploading("j2", "a.csv part 2 of 2").unwrap();
+        record.uploading("j2", "a.csv part 2 of 2", "us-east-1_P").unwrap();
         record.queued().unwrap();
         record.started().unwrap();
         // The last part: no next one; the record is closed as a whole.
@@ -639,7 +650,7 @@ mod tests {
             Record::in_status(&object(), Status::Uploading).wait_for_job().is_err(),
             "a job is put off only before it is made"
         );
-        record.uploading("import-1", "a.csv").unwrap();
+        record.uploading("import-1", "a.csv", "us-east-1_P").unwrap();
         record.queued().unwrap();
         record.started().unwrap();
         let state = JobState::ended("import-1", JobStatus::Succeeded, 1, None);
@@ -651,8 +662,8 @@ mod tests {
     #[test]
     fn a_second_job_abandons_the_first_and_a_retake_clears_the_message() {
         let mut record = Record::new(&object(), "e", 1);
-        record.uploading("import-1", "a.csv").unwrap();
-        record.uploading("import-2", "a.csv").unwrap();
+        record.uploading("import-1", "a.csv", "us-east-1_P").unwrap();
+        record.uploading("import-2", "a.csv", "us-east-1_P").unwrap();
         assert_eq!(record.abandoned_jobs, ["import-1"]);
         record.fail("network".into()).unwrap();
         record.take_again().unwrap();

@@ -139,7 +139,9 @@ async fn run(app: &App, object: &ObjectRef) -> Outcome {
     match import(app, &mut record, &mut record_etag).await {
         Ok(outcome) => outcome,
         Err(ImportError::Ledger(e @ LedgerError::Conflict { .. })) => Outcome::Failed { message: e.to_string() },
-        Err(ImportError::Pool(e)) if e.setting().is_some() => misconfigured(app, record, &record_etag, &e).await,
+        Err(ImportError::Pool(e)) if e.setting().is_some() => {
+            misconfigured(app, &mut record, &mut record_etag, &e).await
+        }
         Err(stop) => {
             let message = stop.to_string();
             if record.attempts >= MAX_ATTEMPTS {
@@ -223,11 +225,11 @@ pub async fn give_up(app: &App, mut record: Record, etag: &str) -> Outcome {
 
 /// Ends an object whose import a wrong setting stops: final at once (retrying cannot help), with
 /// a message naming the setting, a metric and a notification.
-pub(crate) async fn misconfigured(app: &App, mut record: Record, etag: &str, error: &PoolError) -> Outcome {
+pub(crate) async fn misconfigured(app: &App, record: &mut Record, etag: &mut String, error: &PoolError) -> Outcome {
     let setting = error.setting().unwrap_or_default().to_owned();
     let message = error.to_string();
     let closed = match record.misconfigured(message.clone()) {
-        Ok(()) => app.ledger.update(&mut record, etag).await.map(drop),
+        Ok(()) => app.ledger.update(record, etag).await.map(|new| *etag = new),
         Err(e) => Err(e.into()),
     };
     if let Err(e) = closed {
@@ -598,7 +600,7 @@ async fn deliver_to(
                 job
             }
         };
-        record.uploading(&job.id, &job.name)?;
+        record.uploading(&job.id, &job.name, app.pool.id())?;
         *etag = app.ledger.update(record, etag).await?;
 
         match upload_with_retries(app, record, &job, spool).await {

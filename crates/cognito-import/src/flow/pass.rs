@@ -117,11 +117,9 @@ async fn resume(app: &App, records: &Open, report: &mut PassReport) -> Option<Ou
         Outcome::Queued { job_id } => job_id.clone(),
         _ => record.job_id.clone(),
     };
-    report.resumed.push(Touched {
-        key: record.key.clone(),
-        job_id,
-        what: outcome.name().to_owned(),
-    });
+    report
+        .resumed
+        .push(Touched::new(record, job_id, outcome.name().to_owned()));
     Some(outcome)
 }
 

@@ -1,8 +1,10 @@
 //! The queue: Cognito runs one import job per account at a time, so uploaded jobs wait, and the
 //! oldest starts when none of ours is active — after checking that it has not expired (an expired
-//! one is replaced by a fresh job and a new upload of the same version, never a second import).
+//! one is replaced by a fresh job and a new upload of the same version, never a second import). A
+//! queued file without a job (the next part of a split file, or a file whose job Cognito's
+//! throttling put off) gets one, and the file prepared again from S3, when its turn comes.
 //!
-//! [`start_next`] runs it for a drop that has just uploaded (taking the queue lock);
+//! [`start_next`] runs it for a drop (taking the queue lock);
 //! [`start_oldest`] runs it under a lock the caller already holds (the scheduled pass).
 
 use tracing::{Instrument, info, info_span, warn};
@@ -135,11 +137,11 @@ async fn start_one(
         JobStatus::Created => job_id,
         JobStatus::Expired => match replace_expired(app, record, etag, &job_id).await {
             Ok(fresh) => {
-                report.replaced.push(Touched {
-                    key: record.key.clone(),
-                    job_id: Some(fresh.clone()),
-                    what: format!("replaced expired {job_id}"),
-                });
+                report.replaced.push(Touched::new(
+                    record,
+                    Some(fresh.clone()),
+                    format!("replaced expired {job_id}"),
+                ));
                 fresh
             }
             Err(e) => {
@@ -189,9 +191,9 @@ async fn start(
 /// being reported by every pass; a new delivery after the fix takes it up again.
 async fn setting_wrong(app: &App, record: &Record, etag: &str, error: PoolError) -> Result<Next, QueueError> {
     // The job is not asked for again after the fix: the pool it is in may be gone.
-    let mut record = record.clone();
+    let (mut record, mut etag) = (record.clone(), etag.to_owned());
     record.abandon_job();
-    import::misconfigured(app, record, etag, &error).await;
+    import::misconfigured(app, &mut record, &mut etag, &error).await;
     Ok(Next::Dropped)
 }
 
@@ -220,11 +222,7 @@ async fn job_at_its_turn(app: &App, record: &mut Record, etag: &mut String) -> R
 }
 
 fn started(record: &Record, job_id: &str) -> Touched {
-    Touched {
-        key: record.key.clone(),
-        job_id: Some(job_id.to_owned()),
-        what: "started".into(),
-    }
+    Touched::new(record, Some(job_id.to_owned()), "started".into())
 }
 
 async fn mark_started(app: &App, record: &mut Record, etag: &mut String) -> Result<(), LedgerError> {

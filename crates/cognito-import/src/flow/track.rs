@@ -45,19 +45,27 @@ pub async fn follow(app: &App, records: &mut Open, report: &mut PassReport, clos
         let span = info_span!("object", key = %record.key, job_id = %job_id);
         let state = match app.pool.describe_job(&job_id).instrument(span.clone()).await {
             Ok(state) => state,
-            // The job's pool is gone (deleted, or the id set changed while it ran): nothing more
-            // can be learned of this import. Ended at once, as a queued job's is; a new delivery
-            // after the fix imports the file into the pool then set. (A denied call is not ended:
-            // the job may be running, and following it resumes once the role is fixed.)
-            Err(e) if e.is_about_the_pool() => {
-                let mut gone = record.clone();
-                gone.abandon_job();
-                import::misconfigured(app, gone, etag, &e).instrument(span).await;
-                report.finished.push(Touched {
-                    key: record.key.clone(),
-                    job_id: Some(job_id),
-                    what: "misconfigured".into(),
-                });
+            // The pool the job was created in is gone (deleted): nothing more can be learned of
+            // this import. The pass ends it at once, as a queued job's; a new delivery after the
+            // fix imports the file into the pool then set. Not when `USER_POOL_ID` now names
+            // another pool than the job's (the job may be running there: it is followed again once
+            // the setting is restored), nor for a denied call (likewise, once the role is fixed).
+            Err(e) if e.is_about_the_pool() && close == Close::Finished && record.job_pool_is(app.pool.id()) => {
+                record.abandon_job();
+                import::misconfigured(app, record, etag, &e).instrument(span).await;
+                report
+                    .finished
+                    .push(Touched::new(record, Some(job_id), "misconfigured".into()));
+                continue;
+            }
+            Err(e) if !record.job_pool_is(app.pool.id()) => {
+                let pool = record.job_pool.as_deref().unwrap_or_default();
+                report.errors.push(format!(
+                    "{}: its job {job_id} was created in user pool {pool}, but USER_POOL_ID is {}; \
+                     set it back to follow the job ({e})",
+                    record.key,
+                    app.pool.id()
+                ));
                 continue;
             }
             Err(e) => {
@@ -92,11 +100,9 @@ pub async fn follow(app: &App, records: &mut Open, report: &mut PassReport, clos
         }
         let group = log_group.as_deref().unwrap_or_default();
         match complete(app, group, record, etag, state).instrument(span).await {
-            Ok(Some(summary)) => report.finished.push(Touched {
-                key: record.key.clone(),
-                job_id: Some(job_id),
-                what: summary.status.to_string(),
-            }),
+            Ok(Some(summary)) => report
+                .finished
+                .push(Touched::new(record, Some(job_id), summary.status.to_string())),
             Ok(None) => {}
             Err(e) => report.errors.push(format!("{}: {e}", record.key)),
         }
