@@ -165,7 +165,8 @@ pub struct Record {
     /// The user pool `job_id` was created in (`None` in records of earlier versions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_pool: Option<String>,
-    /// Jobs created for this object and given up before they started (their URL ran out).
+    /// Jobs created for this object and given up: before they started (their URL ran out, a setting
+    /// kept them from starting), or with their pool (deleted).
     #[serde(default)]
     pub abandoned_jobs: Vec<String>,
     /// The JSON report: the problems of a rejected file, or the summary of a finished import.
@@ -425,6 +426,21 @@ impl Record {
         Ok(())
     }
 
+    /// The pool the record's jobs were created in is gone, and what they imported with it: every
+    /// job is kept as abandoned, and a new delivery checks and imports the whole file again into
+    /// the pool then set (a split file cut anew: another pool may complete its header otherwise).
+    pub fn pool_gone(&mut self) {
+        self.abandon_job();
+        for job in std::mem::take(&mut self.parts).into_iter().filter_map(|p| p.job_id) {
+            if !self.abandoned_jobs.contains(&job) {
+                self.abandoned_jobs.push(job);
+            }
+        }
+        self.part = 0;
+        self.job_pool = None;
+        self.job_state = None;
+    }
+
     /// Whether the record's job was created in `pool_id` (assumed for records that do not say).
     pub fn job_pool_is(&self, pool_id: &str) -> bool {
         self.job_pool.as_deref().is_none_or(|p| p == pool_id)
@@ -627,6 +643,15 @@ mod tests {
         record.uploading("j2", "a.csv part 2 of 2", "us-east-1_P").unwrap();
         record.queued().unwrap();
         record.started().unwrap();
+        // Were the pool deleted now, part 1's import would be gone with it: the file starts over.
+        let mut gone = record.clone();
+        gone.pool_gone();
+        assert_eq!(
+            (gone.part, gone.job_id.as_deref(), gone.job_pool.as_deref()),
+            (0, None, None)
+        );
+        assert_eq!(gone.abandoned_jobs, ["j2", "j1"]);
+        assert!(gone.parts.is_empty(), "cut anew when delivered again");
         // The last part: no next one; the record is closed as a whole.
         assert_eq!(record.next_part(done("j2")), Ok(false));
         assert_eq!(record.status(), Status::Started);

@@ -192,7 +192,12 @@ async fn start(
 async fn setting_wrong(app: &App, record: &Record, etag: &str, error: PoolError) -> Result<Next, QueueError> {
     // The job is not asked for again after the fix: the pool it is in may be gone.
     let (mut record, mut etag) = (record.clone(), etag.to_owned());
-    record.abandon_job();
+    if error.is_about_the_pool() && record.job_pool_is(app.pool.id()) {
+        // Its pool is gone, with what earlier parts imported: the file starts over.
+        record.pool_gone();
+    } else {
+        record.abandon_job();
+    }
     import::misconfigured(app, &mut record, &mut etag, &error).await;
     Ok(Next::Dropped)
 }
