@@ -590,3 +590,21 @@ fn credential_region(cx: &S3AccessContext<'_>) -> Option<(String, bool)> {
     })?;
     region_of(&credential).map(|r| (r, true))
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    /// A request as s3s hands one to the store, for unit tests that call s3s-fs directly.
+    pub fn request<T>(input: T) -> s3s::S3Request<T> {
+        s3s::S3Request {
+            input,
+            method: http::Method::PUT,
+            uri: http::Uri::from_static("/"),
+            headers: Default::default(),
+            extensions: Default::default(),
+            credentials: None,
+            region: None,
+            service: None,
+            trailing_headers: None,
+        }
+    }
+}

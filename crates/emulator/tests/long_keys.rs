@@ -3,6 +3,9 @@
 
 mod common;
 
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::SdkError;
+use aws_sdk_s3::operation::put_object::{PutObjectError, PutObjectOutput};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     BucketVersioningStatus, CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier, Tag, Tagging,
@@ -61,13 +64,23 @@ async fn bucket(s3: &S3, name: &str) {
     s3.create_bucket().bucket(name).send().await.expect("CreateBucket");
 }
 
-async fn put(s3: &S3, bucket: &str, key: &str, body: &str) -> (String, Option<String>) {
-    let out = s3
-        .put_object()
+/// PutObject of `body` at `key`, as it answered.
+async fn try_put(
+    s3: &S3,
+    bucket: &str,
+    key: &str,
+    body: &str,
+) -> Result<PutObjectOutput, SdkError<PutObjectError, HttpResponse>> {
+    s3.put_object()
         .bucket(bucket)
         .key(key)
         .body(ByteStream::from(body.as_bytes().to_vec()))
         .send()
+        .await
+}
+
+async fn put(s3: &S3, bucket: &str, key: &str, body: &str) -> (String, Option<String>) {
+    let out = try_put(s3, bucket, key, body)
         .await
         .unwrap_or_else(|e| panic!("PutObject {}: {e:?}", short(key)));
     (out.e_tag.unwrap(), out.version_id)
@@ -537,13 +550,7 @@ async fn a_key_over_1024_bytes_is_refused() {
         format!("deep/{}", "s/".repeat(510)),
     ] {
         assert_eq!(key.len(), 1025);
-        let put = s3
-            .put_object()
-            .bucket(B)
-            .key(&key)
-            .body(ByteStream::from_static(b"x"))
-            .send()
-            .await;
+        let put = try_put(&s3, B, &key, "x").await;
         assert_eq!((status(&put), code(&put).as_str()), (400, "KeyTooLongError"));
         let get = s3.get_object().bucket(B).key(&key).send().await;
         assert_eq!(status(&get), 400);
@@ -561,13 +568,7 @@ async fn faults_scoped_to_a_long_key_meet_its_calls() {
         .faults()
         .inject_for_key("PutObject", &key[900..], Fault::Fail, 1);
     put(&s3, B, "other", "x").await;
-    let failed = s3
-        .put_object()
-        .bucket(B)
-        .key(&key)
-        .body(ByteStream::from_static(b"x"))
-        .send()
-        .await;
+    let failed = try_put(&s3, B, &key, "x").await;
     assert_eq!((status(&failed), code(&failed).as_str()), (500, "InternalError"));
     emulator
         .faults()

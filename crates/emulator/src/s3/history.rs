@@ -185,18 +185,7 @@ mod tests {
             content_type: Some("text/csv".into()),
             ..Default::default()
         };
-        let req = s3s::S3Request {
-            input,
-            method: http::Method::PUT,
-            uri: http::Uri::from_static("/b/k"),
-            headers: Default::default(),
-            extensions: Default::default(),
-            credentials: None,
-            region: None,
-            service: None,
-            trailing_headers: None,
-        };
-        fs.put_object(req).await.unwrap();
+        fs.put_object(crate::s3::tests::request(input)).await.unwrap();
         let [data, attributes, internal] = files(&fs_root(root.path()), "b", "dir/k ü.csv");
         assert_eq!(std::fs::read(data).unwrap(), b"data");
         assert!(std::fs::read_to_string(attributes).unwrap().contains("text/csv"));

@@ -139,19 +139,7 @@ mod tests {
 
     const BUCKET: &str = "cognito-import-local";
 
-    fn request<T>(input: T) -> s3s::S3Request<T> {
-        s3s::S3Request {
-            input,
-            method: http::Method::PUT,
-            uri: http::Uri::from_static("/"),
-            headers: Default::default(),
-            extensions: Default::default(),
-            credentials: None,
-            region: None,
-            service: None,
-            trailing_headers: None,
-        }
-    }
+    use crate::s3::tests::request;
 
     /// The longest key of `bucket` stored under its own name, of `unit` repeated.
     fn longest_own(bucket: &str, unit: &str) -> String {
