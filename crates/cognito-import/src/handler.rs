@@ -68,13 +68,13 @@ async fn drop_all(app: &App, objects: &[ObjectRef]) -> Vec<Outcome> {
     let mut outcomes = Vec::with_capacity(objects.len());
     // One at a time: Cognito runs one import job per account anyway, and each object streams.
     for object in objects {
-        outcomes.push(import::process(app, object).await);
+        outcomes.push(Box::pin(import::process(app, object)).await);
     }
     if !outcomes.iter().any(|o| matches!(o, Outcome::Queued { .. })) {
         return outcomes;
     }
     // Oldest first, one active job per account: a free account starts the oldest queued job.
-    match queue::start_next(app).await {
+    match Box::pin(queue::start_next(app)).await {
         Ok(Some(Touched {
             key,
             version_id,
@@ -123,7 +123,7 @@ fn results(objects: &[ObjectRef], outcomes: &[Outcome]) -> Value {
 pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Value, HandlerError> {
     let trigger = event::parse(event.payload).inspect_err(|e| error!(error = %e, "unreadable event"))?;
     match trigger {
-        Trigger::Pass => match pass::run(app).await {
+        Trigger::Pass => match Box::pin(pass::run(app)).await {
             Ok(report) => Ok(json!({ "pass": report })),
             Err(e) => {
                 error!(error = %e, "the scheduled pass failed");

@@ -108,7 +108,10 @@ async fn resume(app: &App, records: &Open, report: &mut PassReport) -> Option<Ou
         import::give_up(app, record.clone(), etag).await
     } else {
         info!(key = %record.key, status = ?record.status(), attempts = record.attempts, "taking the object up again");
-        let outcome = import::process(app, &record.object()).await;
+        // Boxed, as every call from the queue or the pass into a whole import: the nested futures
+        // of an import would otherwise sit inline in the pass's, past a thread's stack in debug
+        // builds.
+        let outcome = Box::pin(import::process(app, &record.object())).await;
         untouched(app, record, etag, &outcome).await;
         outcome
     };

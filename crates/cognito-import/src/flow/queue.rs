@@ -208,7 +208,7 @@ async fn setting_wrong(app: &App, record: &Record, etag: &str, error: PoolError)
 async fn replace_expired(app: &App, record: &mut Record, etag: &mut String, old: &str) -> Result<String, ImportError> {
     warn!(expired_job = %old, "the queued job expired before it could start; replacing it");
     let (mut fresh_record, mut fresh_etag) = (record.clone(), etag.clone());
-    let fresh = import::deliver(app, &mut fresh_record, &mut fresh_etag, None).await;
+    let fresh = Box::pin(import::deliver(app, &mut fresh_record, &mut fresh_etag, None)).await;
     (*record, *etag) = (fresh_record, fresh_etag);
     fresh
 }
@@ -221,7 +221,9 @@ async fn job_at_its_turn(app: &App, record: &mut Record, etag: &mut String) -> R
         None => info!("the file's turn: creating its job"),
     }
     let (mut fresh_record, mut fresh_etag) = (record.clone(), etag.clone());
-    let job = import::deliver(app, &mut fresh_record, &mut fresh_etag, None).await;
+    // Boxed: a whole delivery inline would make the queue's future (and the pass's) too large
+    // for a thread's stack in debug builds.
+    let job = Box::pin(import::deliver(app, &mut fresh_record, &mut fresh_etag, None)).await;
     (*record, *etag) = (fresh_record, fresh_etag);
     job
 }

@@ -99,7 +99,10 @@ pub async fn follow(app: &App, records: &mut Open, report: &mut PassReport, clos
             }
         }
         let group = log_group.as_deref().unwrap_or_default();
-        match complete(app, group, record, etag, state).instrument(span).await {
+        match Box::pin(complete(app, group, record, etag, state))
+            .instrument(span)
+            .await
+        {
             Ok(Some(summary)) => report
                 .finished
                 .push(Touched::new(record, Some(job_id), summary.status.to_string())),
