@@ -102,15 +102,12 @@ fn call_error<E>(call: &'static str, err: SdkError<E>) -> PoolError
 where
     E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
 {
-    let code = err.as_service_error().and_then(|e| e.code()).map(str::to_owned);
-    let found = err
-        .as_service_error()
-        .and_then(|e| misconfiguration(call, e.code()?, e.message().unwrap_or_default()));
+    let service = err.as_service_error();
+    let throttled = service.and_then(|e| e.code()) == Some("TooManyRequestsException");
+    let found = service.and_then(|e| misconfiguration(call, e.code()?, e.message().unwrap_or_default()));
     let detail = DisplayErrorContext(err).to_string();
-    if code.as_deref() == Some("TooManyRequestsException") {
-        return PoolError::Throttled { call, detail };
-    }
     match found {
+        _ if throttled => PoolError::Throttled { call, detail },
         Some((setting, fix)) => PoolError::Setting {
             call,
             setting,

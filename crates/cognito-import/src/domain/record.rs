@@ -432,9 +432,7 @@ impl Record {
     pub fn pool_gone(&mut self) {
         self.abandon_job();
         for job in std::mem::take(&mut self.parts).into_iter().filter_map(|p| p.job_id) {
-            if !self.abandoned_jobs.contains(&job) {
-                self.abandoned_jobs.push(job);
-            }
+            self.abandon(job);
         }
         self.part = 0;
         self.job_pool = None;
@@ -449,10 +447,14 @@ impl Record {
     /// Moves the record's job (if any) to the abandoned ones: it never started (or its pool is
     /// gone).
     pub fn abandon_job(&mut self) {
-        if let Some(old) = self.job_id.take()
-            && !self.abandoned_jobs.contains(&old)
-        {
-            self.abandoned_jobs.push(old);
+        if let Some(old) = self.job_id.take() {
+            self.abandon(old);
+        }
+    }
+
+    fn abandon(&mut self, job: String) {
+        if !self.abandoned_jobs.contains(&job) {
+            self.abandoned_jobs.push(job);
         }
     }
 

@@ -247,6 +247,14 @@ pub(crate) async fn misconfigured(app: &App, record: &mut Record, etag: &mut Str
     Outcome::Misconfigured { setting, message }
 }
 
+/// Whether `error` says that the pool `record`'s job was created in is gone (deleted), and with it
+/// what the job imported; not when `USER_POOL_ID` now names another pool (the job may live on
+/// there). Records of earlier versions, which do not name their job's pool, are taken to be in the
+/// pool set.
+pub(crate) fn pool_is_gone(app: &App, record: &Record, error: &PoolError) -> bool {
+    error.is_about_the_pool() && record.job_pool_is(app.pool.id())
+}
+
 /// Takes a Failed, Missing or Misconfigured record back for a new attempt.
 async fn retake(app: &App, existing: &Record) -> Result<Option<(Record, String)>, LedgerError> {
     let Some((mut record, etag)) = app.ledger.reread(existing).await? else {

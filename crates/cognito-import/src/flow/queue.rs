@@ -192,7 +192,7 @@ async fn start(
 async fn setting_wrong(app: &App, record: &Record, etag: &str, error: PoolError) -> Result<Next, QueueError> {
     // The job is not asked for again after the fix: the pool it is in may be gone.
     let (mut record, mut etag) = (record.clone(), etag.to_owned());
-    if error.is_about_the_pool() && record.job_pool_is(app.pool.id()) {
+    if import::pool_is_gone(app, &record, &error) {
         // Its pool is gone, with what earlier parts imported: the file starts over.
         record.pool_gone();
     } else {

@@ -50,7 +50,7 @@ pub async fn follow(app: &App, records: &mut Open, report: &mut PassReport, clos
             // fix imports the file into the pool then set. Not when `USER_POOL_ID` now names
             // another pool than the job's (the job may be running there: it is followed again once
             // the setting is restored), nor for a denied call (likewise, once the role is fixed).
-            Err(e) if e.is_about_the_pool() && close == Close::Finished && record.job_pool_is(app.pool.id()) => {
+            Err(e) if close == Close::Finished && import::pool_is_gone(app, record, &e) => {
                 record.pool_gone();
                 import::misconfigured(app, record, etag, &e).instrument(span).await;
                 report
